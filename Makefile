@@ -1,0 +1,86 @@
+# Machine learning for chemistry and materials science: course tasks.
+# `make help` lists the targets. Everything runs in .venv, made on first use
+# from the pinned requirements in requirements/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+PORT   ?= 8888
+# Extra arguments for `jupyter lab`, e.g. LAB_ARGS="--no-browser".
+LAB_ARGS ?=
+# Jupyter refuses to run as root unless told; containers and CI run as root.
+ifeq ($(shell id -u),0)
+ROOT_ARGS := --allow-root
+endif
+# Extra arguments for pytest, e.g. PYTEST_ARGS="-k budget".
+PYTEST_ARGS ?=
+
+# Kernels and tools started by make (and by the tests) come from .venv.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help install lab test release clean distclean check-python
+
+help: ## List the targets
+	@echo "Machine learning for chemistry and materials science"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+check-python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+	  echo "error: '$(PYTHON)' was not found. The course needs Python 3.11." >&2; \
+	  echo "  Install it (Debian/Ubuntu: 'apt-get install python3.11 python3.11-venv'," >&2; \
+	  echo "  macOS: 'brew install python@3.11', any OS: 'pyenv install 3.11')," >&2; \
+	  echo "  or point make at one: 'make lab PYTHON=/path/to/python3.11'." >&2; \
+	  exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	  echo "error: '$(PYTHON)' is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'), the course needs 3.11." >&2; \
+	  echo "  Run 'make lab PYTHON=/path/to/python3.11'." >&2; exit 1; }
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
+	  echo "error: '$(PYTHON)' cannot create virtual environments (venv/ensurepip missing)." >&2; \
+	  echo "  Debian/Ubuntu: 'apt-get install python3.11-venv'." >&2; exit 1; }
+
+# The student environment (what `make lab` needs)...
+$(STAMP): requirements/base.txt pyproject.toml
+	@[ -x $(BIN)/python ] || { $(MAKE) --no-print-directory check-python PYTHON=$(PYTHON) && \
+	  echo "Creating $(VENV) with $(PYTHON)" && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/base.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+	@echo "$(VENV) is ready ($$(du -sh $(VENV) | cut -f1))."
+
+# ...and what only the tests need on top of it.
+$(TEST_STAMP): $(STAMP) requirements/test.txt
+	$(BIN)/python -m pip install --quiet -r requirements/test.txt
+	@touch $@
+
+install: $(STAMP) ## Create .venv from the pinned requirements (only when they changed)
+
+lab: $(STAMP) ## Start JupyterLab at the repository root with nbgrader enabled
+	@mkdir -p .exchange
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
+	  --LabApp.default_url=/lab/tree/lectures/00_template.ipynb $(ROOT_ARGS) $(LAB_ARGS)
+
+test: $(TEST_STAMP) ## Run the whole test suite (utils, notebooks, budgets, environment)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+release: $(STAMP) ## Regenerate exercises/ from solutions/ for every assignment
+	@found=0; for dir in solutions/*/; do \
+	  [ -d "$$dir" ] || continue; name=$$(basename "$$dir"); found=1; \
+	  echo "Releasing $$name"; \
+	  $(BIN)/nbgrader generate_assignment "$$name" --force --create --quiet || exit 1; \
+	done; \
+	[ $$found = 1 ] || { echo "error: no assignment folder under solutions/" >&2; exit 1; }
+
+clean: ## Remove caches and grading/test output (keeps .venv and student work)
+	rm -rf .pytest_cache .hypothesis .test-output build *.egg-info
+	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
+
+distclean: clean ## Also remove .venv
+	rm -rf $(VENV)

@@ -1,0 +1,52 @@
+"""Small helpers shared by tests that start processes or copy the repository."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from utils.paths import REPO_ROOT
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+_NOT_COPIED = {".venv", ".git", "__pycache__", ".ipynb_checkpoints", ".pytest_cache",
+               "submitted", "autograded", "feedback", "grades", "downloaded", ".exchange"}
+
+
+def copy_repo(dest: Path) -> Path:
+    """Copy the course (without .venv, .git and student work) to ``dest``; return it."""
+    shutil.copytree(
+        REPO_ROOT, dest, ignore=lambda _d, names: [n for n in names if n in _NOT_COPIED or n.endswith(".egg-info")]
+    )
+    return dest
+
+
+def strip_ansi(text: str) -> str:
+    """Remove terminal colour codes from a command's output."""
+    return ANSI.sub("", text)
+
+
+def stop_process_group(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a process started with ``start_new_session=True`` and everything it started."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader is gone; give the rest of the group a moment to follow.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
