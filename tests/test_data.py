@@ -1,0 +1,240 @@
+"""The shipped datasets: shapes, units, checksums, reproducible builds, optional downloads."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.server
+import json
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from utils import data
+from utils.paths import DATA_DIR, REPO_ROOT
+
+LOADERS = [data.load_qm9, data.load_solubility, data.load_freesolv, data.load_elements]
+
+
+def _readme_rows() -> dict[str, dict[str, str]]:
+    """Rows of the table in data/README.md, keyed by file name."""
+    rows = {}
+    lines = [l for l in (DATA_DIR / "README.md").read_text().splitlines() if l.startswith("| `")]
+    for line in lines:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if not cells[0].strip("`").endswith(".csv"):
+            continue  # the optional-datasets table
+        rows[cells[0].strip("`")] = {"rows": cells[-3], "size": cells[-2], "sha256": cells[-1].strip("`")}
+    return rows
+
+
+def test_checksums_match_files_and_readme() -> None:
+    readme = _readme_rows()
+    assert set(readme) == set(data.CHECKSUMS), "data/README.md and utils.data list different files"
+    for name, expected in data.CHECKSUMS.items():
+        actual = hashlib.sha256((DATA_DIR / name).read_bytes()).hexdigest()
+        assert actual == expected, f"data/{name} changed"
+        assert readme[name]["sha256"] == expected, f"data/README.md has a stale sha256 for {name}"
+        n_rows = sum(1 for _ in (DATA_DIR / name).open()) - 1
+        assert readme[name]["rows"].replace(",", "") == str(n_rows)
+
+
+def test_data_folder_is_small() -> None:
+    total = sum(p.stat().st_size for p in DATA_DIR.rglob("*") if p.is_file())
+    assert total < 15e6, f"data/ holds {total / 1e6:.1f} MB (limit 15 MB)"
+
+
+@pytest.mark.parametrize("loader", LOADERS, ids=lambda f: f.__name__)
+def test_loader_is_fast_and_returns_fresh_frames(loader) -> None:
+    start = time.perf_counter()
+    first = loader()
+    assert time.perf_counter() - start < 2.0
+    first.iloc[0, 0] = None  # changing one result must not change the next
+    assert not loader().equals(first)
+
+
+def test_qm9_columns_units_and_geometry() -> None:
+    qm9 = data.load_qm9()
+    assert len(qm9) == 3921 and qm9["mol_id"].is_unique and qm9["mol_id"].is_monotonic_increasing
+    for col in ("smiles", "atomic_numbers", "positions", "u0", "atomization_energy", "gap"):
+        assert col in qm9
+    assert qm9["n_heavy"].between(1, 7).all()
+    for z, pos, n in zip(qm9["atomic_numbers"], qm9["positions"], qm9["n_atoms"], strict=True):
+        assert z.dtype == np.int64 and pos.dtype == np.float64
+        assert z.shape == (n,) and pos.shape == (n, 3)
+    # Bond lengths are physical (Å): every atom has a neighbour within 0.9-1.8 Å.
+    for pos in qm9["positions"].iloc[::50]:
+        d = np.linalg.norm(pos[:, None] - pos[None], axis=-1) + np.eye(len(pos)) * 99
+        assert ((d.min(axis=1) > 0.9) & (d.min(axis=1) < 1.8)).all()
+    # Gaps of small organic molecules at B3LYP: a few eV, not hartree.
+    assert qm9["gap"].between(2, 20).all()
+    # The source rounds to 1e-4 hartree (0.0027 eV).
+    np.testing.assert_allclose(qm9["gap"], qm9["lumo"] - qm9["homo"], atol=3e-3)
+
+
+def test_qm9_atomization_energy_by_hand() -> None:
+    """Methane: U0 - U0(C) - 4 U0(H), in kcal/mol, computed independently here."""
+    methane = data.load_qm9().set_index("smiles").loc["C"]
+    by_hand = (-40.47893 - (-37.846772) - 4 * (-0.500273)) * 627.5094740631
+    assert methane["atomization_energy"] == pytest.approx(by_hand, rel=1e-12)
+    assert -400 < by_hand < -390  # experiment: about 392 kcal/mol at 0 K with ZPE
+
+
+def test_solubility_splits() -> None:
+    train, test, both = (data.load_solubility(s) for s in ("train", "test", "all"))
+    assert (len(train), len(test), len(both)) == (1025, 257, 1282)
+    assert both["log_s"].between(-12, 2).all()
+    with pytest.raises(ValueError, match="split must be"):
+        data.load_solubility("validation")
+
+
+def test_freesolv_and_elements() -> None:
+    fs = data.load_freesolv()
+    assert len(fs) == 642 and fs["expt"].between(-30, 5).all()
+    el = data.load_elements()
+    assert el.index.tolist() == list(range(1, 87))
+    assert el.loc[8, "symbol"] == "O" and el.loc[8, "pauling_electronegativity"] == 3.44
+    assert el.loc[1, "first_ionisation_energy"] == pytest.approx(13.598, abs=1e-3)
+    assert el.loc[[1, 6, 7, 8, 9], "covalent_radius"].between(0.3, 0.8).all()
+
+
+def test_every_smiles_parses() -> None:
+    from rdkit import Chem
+
+    for frame in (data.load_qm9(), data.load_solubility(), data.load_freesolv()):
+        bad = [s for s in frame["smiles"] if Chem.MolFromSmiles(s) is None]
+        assert not bad, bad[:5]
+
+
+@pytest.mark.parametrize("name", sorted(data.CHECKSUMS))
+def test_modified_or_missing_file_is_refused(tmp_path: Path, name: str) -> None:
+    shutil.copy(DATA_DIR / name, tmp_path / name)
+    with (tmp_path / name).open("a") as handle:
+        handle.write("tampered\n")
+    loader = {"qm9_heavy7.csv": data.load_qm9, "solubility.csv": data.load_solubility,
+              "freesolv.csv": data.load_freesolv, "elements.csv": data.load_elements}[name]
+    with pytest.raises(data.DataIntegrityError, match=f"{re.escape(name)} was modified"):
+        loader(data_dir=tmp_path)
+    (tmp_path / name).unlink()
+    with pytest.raises(data.DataIntegrityError, match="is missing"):
+        loader(data_dir=tmp_path)
+
+
+def test_import_loads_nothing() -> None:
+    code = "import utils.data, sys; print('pandas.io.parsers' in sys.modules and 'qm9' in dir())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _data_packages_installed() -> bool:
+    pins = dict(
+        line.split("==") for line in (REPO_ROOT / "requirements" / "data.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    try:
+        return all(metadata.version(n) == v for n, v in pins.items())
+    except metadata.PackageNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(
+    not _data_packages_installed(),
+    reason="the data build packages (requirements/data.txt) are not installed; `make data` installs them",
+)
+def test_build_reproduces_committed_files(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(REPO_ROOT / "scripts" / "build_data.py"), "--out", str(tmp_path)],
+        check=True, capture_output=True, text=True,
+    )
+    for name in data.CHECKSUMS:
+        assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), f"{name} differs"
+
+
+# --- optional online datasets, tested against a local server ---------------------------
+
+
+@pytest.fixture
+def local_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path]]:
+    """An HTTP server on 127.0.0.1 serving a folder; yields (base URL, folder)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(root), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    for var in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    yield f"http://127.0.0.1:{server.server_port}", root
+    server.shutdown()
+    server.server_close()
+
+
+def _matminer_file(path: Path) -> str:
+    table = {"columns": ["formula", "yield strength"], "index": [0, 1],
+             "data": [["Fe0.7Cr0.2Ni0.1", 1.2], ["Fe0.9C0.1", 0.9]]}
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        json.dump(table, handle)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_optional_download_verifies_and_caches(local_server, tmp_path: Path) -> None:
+    base, root = local_server
+    sha = _matminer_file(root / "steels.json.gz")
+    registry = {"steels": data.OptionalDataset("steels.json.gz", f"{base}/steels.json.gz", sha, "", "")}
+    cache = tmp_path / "cache"
+    df = data.fetch_optional("steels", cache_dir=cache, progressbar=False, _registry=registry)
+    assert df.shape == (2, 2) and df["yield strength"].tolist() == [1.2, 0.9]
+    (root / "steels.json.gz").unlink()  # second call is served from the cache
+    again = data.fetch_optional("steels", cache_dir=cache, progressbar=False, _registry=registry)
+    pd.testing.assert_frame_equal(df, again)
+
+
+def test_optional_download_with_wrong_hash_caches_nothing(local_server, tmp_path: Path) -> None:
+    base, root = local_server
+    _matminer_file(root / "steels.json.gz")
+    registry = {"steels": data.OptionalDataset("steels.json.gz", f"{base}/steels.json.gz", "0" * 64, "", "")}
+    cache = tmp_path / "cache"
+    with pytest.raises(data.DataIntegrityError, match=r"steels\.json\.gz .* does not match"):
+        data.fetch_optional("steels", cache_dir=cache, progressbar=False, _registry=registry)
+    assert not any(p.is_file() for p in cache.rglob("*")), "a corrupted download was cached"
+
+
+def test_optional_download_offline_names_file_and_url(tmp_path: Path) -> None:
+    with socket_closed_port() as port:
+        url = f"http://127.0.0.1:{port}/steels.json.gz"
+        registry = {"steels": data.OptionalDataset("steels.json.gz", url, "0" * 64, "", "")}
+        with pytest.raises(ConnectionError, match=re.escape(f"steels.json.gz from {url}")):
+            data.fetch_optional("steels", cache_dir=tmp_path, progressbar=False, _registry=registry)
+    with pytest.raises(KeyError, match="unknown optional dataset"):
+        data.fetch_optional("qm7")
+
+
+class socket_closed_port:
+    """A loopback port with nothing listening (connection refused, as when offline)."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_optional_registry_pins_published_hashes() -> None:
+    for entry in data.OPTIONAL_DATASETS.values():
+        assert re.fullmatch(r"[0-9a-f]{64}", entry.sha256)
+        assert entry.url.startswith("https://")
