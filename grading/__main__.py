@@ -1,0 +1,48 @@
+"""Command line of the grading pipeline: ``python -m grading grade|collect ...``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from grading.execute import Limits
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grading", description=__doc__)
+    parser.add_argument("--root", type=Path, default=Path.cwd(), help="course root (default: current folder)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade every submission of an assignment")
+    grade.add_argument("assignment")
+    grade.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS") or 0) or os.cpu_count())
+    grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    grade.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
+    grade.add_argument("--notebook-timeout", type=float, default=300.0, help="seconds per notebook (default 300)")
+    grade.add_argument("--output-limit", type=int, default=256 * 1024, help="bytes of output kept per cell")
+
+    collect = sub.add_parser("collect", help="import an LMS download archive into submitted/")
+    collect.add_argument("assignment")
+    collect.add_argument("zip", type=Path)
+    collect.add_argument("--pattern", action="append", help="extra regular expression with student_id and file_id groups")
+
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    if args.command == "grade":
+        from grading.pipeline import grade_assignment
+
+        limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                        output_bytes_per_cell=args.output_limit)
+        summary = grade_assignment(root, args.assignment, args.workers, limits, args.student)
+        return 0 if summary.graded + summary.failed else 1
+    from grading.collect import collect_zip
+
+    report = collect_zip(root, args.assignment, args.zip, extra_patterns=args.pattern or [])
+    print(report.text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

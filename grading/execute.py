@@ -1,0 +1,201 @@
+"""Execute a rebuilt notebook with time limits and an output cap.
+
+Each code cell runs in a Jupyter kernel. A cell that exceeds its time limit,
+or a kernel that dies (``os._exit``, a crash), ends that kernel: the cell gets
+an error output saying what happened, a fresh kernel starts, and grading goes
+on with the next cell. Output beyond a byte cap is dropped. Hidden tests run
+as a separate step after the visible part of their cell, and whatever they
+print is replaced by one line per hidden test group, so feedback can never
+show their source, values or tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat import NotebookNode
+
+from grading.notebook import is_test, nbgrader_meta, split_hidden
+
+HIDDEN_PLACEHOLDER = "# (hidden tests run here when your notebook is graded)\n"
+
+
+@dataclass
+class Limits:
+    """Resource limits of one submission."""
+
+    cell_timeout: float = 60.0
+    notebook_timeout: float = 300.0
+    output_bytes_per_cell: int = 256 * 1024
+    startup_timeout: float = 60.0
+
+
+@dataclass
+class Execution:
+    """The executed notebook and what happened."""
+
+    nb: NotebookNode
+    flags: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def note(self, flag: str, message: str) -> None:
+        if flag not in self.flags:
+            self.flags.append(flag)
+        self.messages.append(message)
+
+
+class _CappedClient(NotebookClient):
+    """A NotebookClient that keeps at most ``cap`` bytes of output per cell."""
+
+    cap: int = 256 * 1024
+
+    def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int):
+        used = getattr(self, "_used", {})
+        self._used = used
+        size = len(str(msg.get("content", "")))
+        if used.get(cell_index, 0) + size > self.cap:
+            if used.get(cell_index, 0) <= self.cap:
+                outs.append(nbformat.v4.new_output(
+                    "stream", name="stderr",
+                    text=f"\n[grading: output beyond {self.cap // 1024} KiB was dropped]\n",
+                ))
+                self.truncated = True
+            used[cell_index] = self.cap + 1
+            return None
+        used[cell_index] = used.get(cell_index, 0) + size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _error(ename: str, evalue: str) -> NotebookNode:
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def run(
+    nb: NotebookNode,
+    workdir: Path,
+    limits: Limits | None = None,
+    env: dict[str, str] | None = None,
+    kernel_cmd: list[str] | None = None,
+) -> Execution:
+    """Execute ``nb`` (modified in place) in ``workdir``.
+
+    Parameters
+    ----------
+    nb
+        A notebook from :func:`grading.notebook.rebuild`.
+    workdir
+        The working directory of the kernel.
+    limits
+        Time and output limits.
+    env
+        Environment of the kernel (defaults to a copy of this process's).
+    kernel_cmd
+        Command that starts the kernel, with ``{connection_file}``; the
+        sandbox passes its own (see :mod:`grading.sandbox`).
+    """
+    limits = limits or Limits()
+    result = Execution(nb)
+    start = time.monotonic()
+    deadline = start + limits.notebook_timeout
+    plan = _plan(nb)
+    index = 0
+    while index < len(plan):
+        client = _CappedClient(
+            nb, timeout=limits.cell_timeout, allow_errors=True, interrupt_on_timeout=False,
+            kernel_name="python3", startup_timeout=int(limits.startup_timeout),
+            shutdown_kernel="immediate", record_timing=False,
+            resources={"metadata": {"path": str(workdir)}},
+        )
+        client.cap = limits.output_bytes_per_cell
+        if kernel_cmd:
+            client.km = client.create_kernel_manager()
+            client.km.kernel_cmd = kernel_cmd  # type: ignore[attr-defined]
+        kernel_env = dict(os.environ if env is None else env)
+        try:
+            with client.setup_kernel(cwd=str(workdir), env=kernel_env):
+                while index < len(plan):
+                    cell_index, part, source = plan[index]
+                    cell = nb.cells[cell_index]
+                    if time.monotonic() > deadline:
+                        break
+                    remaining = max(1.0, min(limits.cell_timeout, deadline - time.monotonic()))
+                    client.timeout = int(remaining) if remaining >= 1 else 1
+                    try:
+                        _execute_part(client, cell, cell_index, part, source)
+                    except CellTimeoutError:
+                        cell.outputs.append(_error("CellTimeout", f"this cell did not finish within {client.timeout} s and was stopped"))
+                        result.note("timeout", f"cell {cell_index} exceeded its time limit")
+                        index += 1
+                        break  # a fresh kernel for what follows
+                    except DeadKernelError:
+                        cell.outputs.append(_error("KernelDied", "the kernel died while running this cell (os._exit, a crash or too much memory)"))
+                        result.note("kernel-died", f"the kernel died in cell {cell_index}")
+                        index += 1
+                        break
+                    index += 1
+        except Exception as err:  # a kernel that cannot start or be cleaned up
+            if index < len(plan):
+                cell_index = plan[index][0]
+                nb.cells[cell_index].outputs.append(_error("KernelError", f"{type(err).__name__}: {err}"))
+                index += 1
+            result.note("kernel-error", f"kernel error: {type(err).__name__}: {err}")
+        if getattr(client, "truncated", False):
+            result.note("output-truncated", "very long output was cut")
+        if time.monotonic() > deadline and index < len(plan):
+            for cell_index, _, _ in plan[index:]:
+                cell = nb.cells[cell_index]
+                if not any(o.get("output_type") == "error" for o in cell.outputs):
+                    cell.outputs.append(_error("NotRun", "the notebook exceeded its total time limit before this cell"))
+            result.note("notebook-timeout", f"the notebook exceeded its total time limit of {limits.notebook_timeout:.0f} s")
+            break
+    for cell in nb.cells:
+        if is_test(cell) and split_hidden(cell.source)[1]:
+            visible, _ = split_hidden(cell.source)
+            cell.source = visible.rstrip("\n") + "\n" + HIDDEN_PLACEHOLDER
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def _plan(nb: NotebookNode) -> list[tuple[int, str, str]]:
+    """(cell index, part, source) for every code cell; test cells split into visible and hidden."""
+    plan = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = []
+        if is_test(cell):
+            visible, hidden = split_hidden(cell.source)
+            plan.append((i, "visible", visible))
+            if hidden.strip():
+                plan.append((i, "hidden", hidden))
+        else:
+            plan.append((i, "all", cell.source))
+    return plan
+
+
+def _execute_part(client: _CappedClient, cell: NotebookNode, index: int, part: str, source: str) -> None:
+    if not source.strip():
+        return
+    scratch = nbformat.v4.new_code_cell(source)
+    scratch.metadata = cell.metadata
+    try:
+        client.execute_cell(scratch, index)
+    finally:
+        client.nb.cells[index] = cell  # nbclient puts the executed cell object in its place
+        if part == "hidden":
+            errors = [o for o in scratch.outputs if o.get("output_type") == "error"]
+            if errors:
+                gid = nbgrader_meta(cell).get("grade_id", "?")
+                cell.outputs.append(_error("HiddenTestsFailed", f"the hidden tests of '{gid}' failed"))
+        else:
+            cell.outputs.extend(scratch.outputs)
+            if scratch.get("execution_count"):
+                cell.execution_count = scratch.execution_count

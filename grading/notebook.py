@@ -1,0 +1,221 @@
+"""Read a student's notebook defensively and rebuild it on the instructor's.
+
+The graded notebook is the instructor's source notebook (solutions/) with each
+answer cell replaced by the student's cell of the same ``grade_id``; every
+test, locked and description cell comes from the source. Duplicated cells,
+deleted or edited test cells, changed points, flags, grade ids or kernelspec
+therefore cannot change what is graded; each is reported as a flag.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+HIDDEN_BEGIN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*$", re.M)
+HIDDEN_END = re.compile(r"^[ \t]*### END HIDDEN TESTS[ \t]*$", re.M)
+
+
+class SubmissionError(Exception):
+    """A submission that cannot be graded at all; ``flag`` is a short code."""
+
+    def __init__(self, flag: str, message: str) -> None:
+        super().__init__(message)
+        self.flag = flag
+        self.message = message
+
+
+@dataclass
+class Rebuilt:
+    """A notebook ready to execute, and what was found on the way."""
+
+    nb: NotebookNode
+    flags: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def note(self, flag: str, message: str) -> None:
+        if flag not in self.flags:
+            self.flags.append(flag)
+        self.messages.append(message)
+
+
+def nbgrader_meta(cell: NotebookNode) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def is_answer(cell: NotebookNode) -> bool:
+    return bool(nbgrader_meta(cell).get("solution"))
+
+
+def is_test(cell: NotebookNode) -> bool:
+    meta = nbgrader_meta(cell)
+    return bool(meta.get("grade")) and not meta.get("solution") and cell.get("cell_type") == "code"
+
+
+def find_notebook(folder: Path, name: str) -> tuple[Path, list[str]]:
+    """The submitted notebook ``name`` in ``folder``, or the only notebook there if renamed."""
+    expected = folder / name
+    if expected.is_file():
+        return expected, []
+    candidates = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+    if len(candidates) == 1:
+        return candidates[0], ["renamed"]
+    if not candidates:
+        raise SubmissionError("missing", f"no notebook submitted (expected {name})")
+    names = ", ".join(p.name for p in candidates)
+    raise SubmissionError("missing", f"{name} not found and several notebooks to choose from: {names}")
+
+
+def read_submission(path: Path, max_bytes: int = 50 * 2**20) -> tuple[NotebookNode, list[str]]:
+    """Parse a submitted file into an nbformat-4 notebook, or raise :class:`SubmissionError`."""
+    flags: list[str] = []
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise SubmissionError("too-large", f"the notebook file is {size / 2**20:.0f} MiB (limit {max_bytes / 2**20:.0f} MiB)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise SubmissionError("undecodable", f"the notebook is not UTF-8 text (byte {err.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise SubmissionError(
+            "invalid-json", f"the notebook file is not valid JSON (line {err.lineno}, column {err.colno}): was it edited outside Jupyter?"
+        ) from None
+    if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
+        raise SubmissionError("invalid-notebook", "the file is JSON but not a Jupyter notebook")
+    try:
+        nb = nbformat.reads(json.dumps(data), as_version=nbformat.NO_CONVERT)
+        major = int(nb.get("nbformat", 0))
+        if major != 4:
+            flags.append("old-nbformat")
+        nb = nbformat.convert(nb, 4)
+    except Exception as err:  # nbformat raises many kinds for damaged files
+        raise SubmissionError("invalid-notebook", f"the notebook cannot be read: {type(err).__name__}: {err}") from None
+    if not isinstance(nb.get("cells"), list):
+        raise SubmissionError("invalid-notebook", "the notebook has no list of cells")
+    return nb, flags
+
+
+def rebuild(source: NotebookNode, student: NotebookNode) -> Rebuilt:
+    """The instructor's notebook with the student's answers (and extra cells) in place.
+
+    Parameters
+    ----------
+    source
+        The instructor's notebook (with solutions and hidden tests).
+    student
+        The student's notebook, as read by :func:`read_submission`.
+    """
+    out = Rebuilt(nbformat.v4.new_notebook(metadata=copy.deepcopy(source.metadata)))
+    source_cells = {nbgrader_meta(c).get("grade_id"): c for c in source.cells if nbgrader_meta(c).get("grade_id")}
+    answers: dict[str, NotebookNode] = {}
+    extras: dict[str | None, list[NotebookNode]] = {}
+    last_known: str | None = None
+    for cell in student.cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
+            out.note("invalid-cell", "a cell that is not a notebook cell was ignored")
+            continue
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid in source_cells:
+            last_known = gid
+            if is_answer(source_cells[gid]):
+                if gid in answers:
+                    out.note("duplicate-cell", f"answer cell '{gid}' appears twice; the first one was graded")
+                    continue
+                answers[gid] = cell
+            elif _normal(_as_text(cell.get("source", ""))) != _normal(split_hidden(source_cells[gid].get("source", ""))[0]):
+                out.note("edited-test-cell" if is_test(source_cells[gid]) else "edited-locked-cell",
+                         f"cell '{gid}' was edited; the instructor's version was graded")
+            elif _key_meta(cell) != _key_meta(source_cells[gid]):
+                out.note("metadata-changed", f"the grading metadata of '{gid}' was changed; the instructor's was used")
+        elif gid is not None:
+            out.note("unknown-grade-id", f"a cell claims grade id '{gid}', which the assignment does not have; it was run as an ordinary cell")
+            extras.setdefault(last_known, []).append(_plain(cell))
+        else:
+            extras.setdefault(last_known, []).append(_plain(cell))
+
+    for cell in extras.get(None, []):
+        out.nb.cells.append(cell)
+    for src in source.cells:
+        gid = nbgrader_meta(src).get("grade_id")
+        if gid and is_answer(src):
+            if gid in answers:
+                cell = copy.deepcopy(src)
+                student_cell = answers[gid]
+                cell["source"] = _as_text(student_cell.get("source", ""))
+                if _key_meta(student_cell) != _key_meta(src):
+                    out.note("metadata-changed", f"the grading metadata of '{gid}' was changed; the instructor's was used")
+            else:
+                cell = copy.deepcopy(src)
+                cell["source"] = _stub(src)
+                out.note("restored-cell", f"answer cell '{gid}' was deleted; it was graded as unanswered")
+        else:
+            cell = copy.deepcopy(src)
+            if gid and gid not in {nbgrader_meta(c).get("grade_id") for c in student.cells if isinstance(c, dict)}:
+                out.note("restored-cell", f"cell '{gid}' was deleted; the instructor's version was restored")
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        out.nb.cells.append(cell)
+        for extra in extras.get(gid, []) if gid else []:
+            out.nb.cells.append(extra)
+    if student.get("metadata", {}).get("kernelspec") != source.get("metadata", {}).get("kernelspec"):
+        out.note("kernelspec", "the notebook's kernel was changed; the course kernel was used")
+    for cell in out.nb.cells:
+        cell["id"] = uuid.uuid4().hex[:8]
+    return out
+
+
+def _key_meta(cell: dict) -> dict:
+    """The grading-relevant part of a cell's nbgrader metadata."""
+    meta = nbgrader_meta(cell)
+    return {k: meta.get(k) for k in ("grade_id", "grade", "solution", "locked", "points", "task")}
+
+
+def _normal(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def _as_text(source: object) -> str:
+    if isinstance(source, list):
+        return "".join(str(s) for s in source)
+    return str(source)
+
+
+def _plain(cell: dict) -> NotebookNode:
+    """A student's extra cell, stripped of grading metadata and outputs."""
+    kind = cell.get("cell_type")
+    text = _as_text(cell.get("source", ""))
+    if kind == "code":
+        return nbformat.v4.new_code_cell(text)
+    if kind == "markdown":
+        return nbformat.v4.new_markdown_cell(text)
+    return nbformat.v4.new_raw_cell(text)
+
+
+def _stub(cell: NotebookNode) -> str:
+    if cell.get("cell_type") == "code":
+        return "raise NotImplementedError('this answer cell was deleted from the submission')"
+    return "(this answer was deleted from the submission)"
+
+
+def split_hidden(source: str) -> tuple[str, str]:
+    """Split a test cell's source into its visible part and its hidden tests."""
+    begin = HIDDEN_BEGIN.search(source)
+    if not begin:
+        return source, ""
+    end = HIDDEN_END.search(source, begin.end())
+    hidden_end = end.start() if end else len(source)
+    after = source[end.end():] if end else ""
+    visible = source[: begin.start()] + after
+    return visible, source[begin.end(): hidden_end]

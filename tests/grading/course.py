@@ -1,0 +1,76 @@
+"""A tiny nbgrader course for testing the grading pipeline quickly."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from utils.paths import REPO_ROOT
+
+ANSWER = "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n"
+STUB = "def add(a, b):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+TEST_ADD = (
+    '"""add returns the sum (2 points)."""\n'
+    "assert add(1, 2) == 3\n"
+    "### BEGIN HIDDEN TESTS\n"
+    "assert add(-5, 5) == 0, 'SECRET_HIDDEN_MARKER'\n"
+    "### END HIDDEN TESTS\n"
+)
+TEST_FLOAT = '"""add works on floats (1 point)."""\nassert abs(add(2.5, 0.5) - 3.0) < 1e-12\n'
+
+
+def _meta(grade_id: str, *, solution=False, grade=False, locked=False, points=None) -> dict:
+    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked, "schema_version": 3}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def source_notebook() -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+    cells = [
+        nbformat.v4.new_markdown_cell("# Toy assignment", metadata=_meta("intro", locked=True)),
+        nbformat.v4.new_code_cell(ANSWER, metadata=_meta("add", solution=True)),
+        nbformat.v4.new_code_cell(TEST_ADD, metadata=_meta("test_add", grade=True, locked=True, points=2)),
+        nbformat.v4.new_code_cell(TEST_FLOAT, metadata=_meta("test_float", grade=True, locked=True, points=1)),
+        nbformat.v4.new_markdown_cell("Explain.\n\nYOUR ANSWER HERE", metadata=_meta("explain", solution=True, grade=True, points=1)),
+    ]
+    nb.cells = cells
+    return nb
+
+
+def make_course(root: Path) -> Path:
+    """A course folder with the repo's nbgrader config and the toy assignment."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    (root / "solutions" / "toy").mkdir(parents=True)
+    nbformat.write(source_notebook(), root / "solutions" / "toy" / "toy.ipynb")
+    return root
+
+
+def student_notebook(answer: str = ANSWER.replace("### BEGIN SOLUTION\n    ", "").replace("    ### END SOLUTION\n", "")) -> nbformat.NotebookNode:
+    """The released notebook with ``answer`` typed into the answer cell."""
+    nb = copy.deepcopy(source_notebook())
+    nb.cells[1].source = answer
+    nb.cells[2].source = TEST_ADD.split("### BEGIN HIDDEN TESTS")[0]
+    nb.cells[4].source = "Because addition."
+    return nb
+
+
+def submit(root: Path, student: str, content: nbformat.NotebookNode | bytes | str | None, name: str = "toy.ipynb") -> Path:
+    folder = root / "submitted" / student / "toy"
+    folder.mkdir(parents=True, exist_ok=True)
+    if content is None:
+        return folder
+    path = folder / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif isinstance(content, str):
+        path.write_text(content)
+    else:
+        nbformat.write(content, path)
+    return path
