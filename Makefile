@@ -25,7 +25,14 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 DATA_STAMP := $(VENV)/.installed-data
 
-.PHONY: help install lab test release data clean distclean check-python
+# Grading: `make collect ASSIGNMENT=ex01_ridge ZIP=downloads.zip`, `make grade ASSIGNMENT=ex01_ridge`.
+ASSIGNMENT ?=
+ZIP ?=
+PATTERN ?=
+WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+GRADE_ARGS ?=
+
+.PHONY: help install lab test release data collect grade clean distclean check-python
 
 help: ## List the targets
 	@echo "Machine learning for chemistry and materials science"
@@ -84,6 +91,14 @@ release: $(STAMP) ## Regenerate exercises/ from solutions/ for every assignment
 	  $(BIN)/nbgrader generate_assignment "$$name" --force --create --quiet || exit 1; \
 	done; \
 	[ $$found = 1 ] || { echo "error: no assignment folder under solutions/" >&2; exit 1; }
+
+collect: $(STAMP) ## Import an LMS download: make collect ASSIGNMENT=ex01_ridge ZIP=downloads.zip
+	@[ -n "$(ASSIGNMENT)" ] && [ -n "$(ZIP)" ] || { echo "usage: make collect ASSIGNMENT=<name> ZIP=<archive.zip> [PATTERN='<regex>']" >&2; exit 2; }
+	$(BIN)/python -m grading collect "$(ASSIGNMENT)" "$(ZIP)" $(if $(PATTERN),--pattern '$(PATTERN)')
+
+grade: $(STAMP) ## Grade every submission: make grade ASSIGNMENT=ex01_ridge [WORKERS=2]
+	@[ -n "$(ASSIGNMENT)" ] || { echo "usage: make grade ASSIGNMENT=<name> [WORKERS=N]" >&2; exit 2; }
+	$(BIN)/python -m grading grade "$(ASSIGNMENT)" --workers $(WORKERS) $(GRADE_ARGS)
 
 data: $(DATA_STAMP) ## Regenerate data/ from the pinned packages (requirements/data.txt)
 	$(BIN)/python scripts/build_data.py

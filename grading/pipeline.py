@@ -180,7 +180,17 @@ def save(root: Path, assignment: str, outcome: Outcome) -> dict[str, str]:
             nbformat.write(nb, target / outcome.notebook_name)
             resources = {"nbgrader": {"notebook": name, "assignment": assignment,
                                       "student": outcome.student_id, "db_url": db_url}}
+            before = {g.name: (g.auto_score, g.needs_manual_grade)
+                      for g in gb.find_submission_notebook(name, assignment, outcome.student_id).grades}
             SaveAutoGrades().preprocess(nb, resources)
+            # nbgrader re-opens every manually graded cell on a rerun; keep a
+            # grader's decision when the autograder's verdict did not change.
+            gb.db.expire_all()
+            for grade in gb.find_submission_notebook(name, assignment, outcome.student_id).grades:
+                old_auto, old_needs = before.get(grade.name, (None, True))
+                if grade.manual_score is not None and grade.auto_score == old_auto and not old_needs:
+                    grade.needs_manual_grade = False
+            gb.db.commit()
         else:
             # Nothing could be run: every autograded cell scores zero.
             sub_nb = gb.find_submission_notebook(name, assignment, outcome.student_id)
