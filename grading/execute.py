@@ -11,7 +11,6 @@ show their source, values or tracebacks.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,8 @@ class Limits:
     notebook_timeout: float = 300.0
     output_bytes_per_cell: int = 256 * 1024
     startup_timeout: float = 60.0
+    memory_bytes: int = 2 * 2**30
+    sandbox: bool = True  # use bubblewrap when this machine can
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Execution:
     flags: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    peak_bytes: int = 0
 
     def note(self, flag: str, message: str) -> None:
         if flag not in self.flags:
@@ -78,49 +80,43 @@ def _error(ename: str, evalue: str) -> NotebookNode:
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-def run(
-    nb: NotebookNode,
-    workdir: Path,
-    limits: Limits | None = None,
-    env: dict[str, str] | None = None,
-    kernel_cmd: list[str] | None = None,
-) -> Execution:
-    """Execute ``nb`` (modified in place) in ``workdir``.
+def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None) -> Execution:
+    """Execute ``nb`` (modified in place) with its kernel sandboxed in ``workdir``.
 
     Parameters
     ----------
     nb
         A notebook from :func:`grading.notebook.rebuild`.
     workdir
-        The working directory of the kernel.
+        The submission's own folder, prepared by :func:`grading.sandbox.prepare`.
     limits
-        Time and output limits.
-    env
-        Environment of the kernel (defaults to a copy of this process's).
-    kernel_cmd
-        Command that starts the kernel, with ``{connection_file}``; the
-        sandbox passes its own (see :mod:`grading.sandbox`).
+        Time, output and memory limits.
     """
+    from grading import sandbox
+
     limits = limits or Limits()
+    use_bwrap = limits.sandbox and sandbox.bwrap_works()
+    cpu_seconds = int(limits.notebook_timeout * 2 + 30)
     result = Execution(nb)
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
     plan = _plan(nb)
     index = 0
     while index < len(plan):
+        km = sandbox.kernel_manager(workdir, cpu_seconds, use_bwrap)
         client = _CappedClient(
-            nb, timeout=limits.cell_timeout, allow_errors=True, interrupt_on_timeout=False,
-            kernel_name="python3", startup_timeout=int(limits.startup_timeout),
+            nb, km=km, timeout=limits.cell_timeout, allow_errors=True, interrupt_on_timeout=False,
+            startup_timeout=int(limits.startup_timeout),
             shutdown_kernel="immediate", record_timing=False,
             resources={"metadata": {"path": str(workdir)}},
         )
         client.cap = limits.output_bytes_per_cell
-        if kernel_cmd:
-            client.km = client.create_kernel_manager()
-            client.km.kernel_cmd = kernel_cmd  # type: ignore[attr-defined]
-        kernel_env = dict(os.environ if env is None else env)
+        watchdog = None
         try:
-            with client.setup_kernel(cwd=str(workdir), env=kernel_env):
+            with client.setup_kernel(cwd=str(workdir), env=sandbox.kernel_env(workdir)):
+                kernel_pid = km.provisioner.pid
+                watchdog = sandbox.MemoryWatchdog(kernel_pid, limits.memory_bytes)
+                watchdog.start()
                 while index < len(plan):
                     cell_index, part, source = plan[index]
                     cell = nb.cells[cell_index]
@@ -136,8 +132,12 @@ def run(
                         index += 1
                         break  # a fresh kernel for what follows
                     except DeadKernelError:
-                        cell.outputs.append(_error("KernelDied", "the kernel died while running this cell (os._exit, a crash or too much memory)"))
-                        result.note("kernel-died", f"the kernel died in cell {cell_index}")
+                        if watchdog.tripped:
+                            cell.outputs.append(_error("MemoryLimit", f"this cell used more than {limits.memory_bytes // 2**20} MiB of memory and was stopped"))
+                            result.note("memory-limit", f"cell {cell_index} exceeded the memory limit")
+                        else:
+                            cell.outputs.append(_error("KernelDied", "the kernel died while running this cell (os._exit or a crash)"))
+                            result.note("kernel-died", f"the kernel died in cell {cell_index}")
                         index += 1
                         break
                     index += 1
@@ -147,6 +147,11 @@ def run(
                 nb.cells[cell_index].outputs.append(_error("KernelError", f"{type(err).__name__}: {err}"))
                 index += 1
             result.note("kernel-error", f"kernel error: {type(err).__name__}: {err}")
+        finally:
+            if watchdog is not None:
+                watchdog.stop()
+                result.peak_bytes = max(result.peak_bytes, watchdog.peak)
+                sandbox.kill_tree(watchdog.pid)  # no-op in a PID namespace, needed without one
         if getattr(client, "truncated", False):
             result.note("output-truncated", "very long output was cut")
         if time.monotonic() > deadline and index < len(plan):

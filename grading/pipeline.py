@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 
+from grading import sandbox
 from grading.execute import Limits, run
 from grading.notebook import SubmissionError, find_notebook, read_submission, rebuild
 
@@ -62,8 +63,7 @@ def source_notebooks(root: Path, assignment: str) -> list[Path]:
     return notebooks
 
 
-def grade_one(root: str, assignment: str, student: str, notebook: str, limits: Limits,
-              workspace_files: tuple[str, ...]) -> Outcome:
+def grade_one(root: str, assignment: str, student: str, notebook: str, limits: Limits) -> Outcome:
     """Worker: read, rebuild and execute one student's notebook. Never raises."""
     out = Outcome(student, notebook_name=notebook)
     start = time.monotonic()
@@ -77,14 +77,10 @@ def grade_one(root: str, assignment: str, student: str, notebook: str, limits: L
         rebuilt = rebuild(source, student_nb)
         out.flags += rebuilt.flags
         out.messages += rebuilt.messages
-        with tempfile.TemporaryDirectory(prefix=f"grade-{student}-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="mlchem-grade-") as tmp:
             work = Path(tmp)
-            for name in workspace_files:  # e.g. data files next to the notebook
-                src = root_path / "solutions" / assignment / name
-                if src.is_file():
-                    shutil.copy(src, work / name)
-            env = _kernel_env(root_path)
-            execution = run(rebuilt.nb, work, limits, env=env)
+            sandbox.prepare(work, root_path)
+            execution = run(rebuilt.nb, work, limits)
         out.flags += [f for f in execution.flags if f not in out.flags]
         out.messages += execution.messages
         out.notebook_json = nbformat.writes(rebuilt.nb)
@@ -107,15 +103,6 @@ def tool_env() -> dict[str, str]:
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JPY_", "JUPYTER_"))}
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
-
-
-def _kernel_env(root: Path) -> dict[str, str]:
-    env = tool_env()
-    env["PYTHONPATH"] = str(root)  # `import utils` works from the scratch folder
-    env.setdefault("OMP_NUM_THREADS", "1")
-    env.setdefault("OPENBLAS_NUM_THREADS", "1")
-    env["MPLBACKEND"] = "Agg"
     return env
 
 
@@ -231,7 +218,7 @@ def grade_assignment(root: Path, assignment: str, workers: int | None = None,
         raise SystemExit(f"error: no submissions of {assignment} under {submitted}/<student>/{assignment}/")
     rows: list[dict[str, str]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(grade_one, str(root), assignment, s, notebook, limits, ()) for s in students]
+        futures = [pool.submit(grade_one, str(root), assignment, s, notebook, limits) for s in students]
         ensure_assignment_in_gradebook(root, assignment)  # while the workers run
         for future in futures:
             outcome = future.result()
@@ -251,6 +238,10 @@ def grade_assignment(root: Path, assignment: str, workers: int | None = None,
     seconds = time.monotonic() - start
     failed = sum(1 for r in rows if any(f in r["flags"].split(";") for f in FATAL_FLAGS))
     flagged = sum(1 for r in rows if r["flags"])
+    off = [name for name, on in sandbox.protections().items() if not on or not limits.sandbox and "namespace" in name]
+    if off:
+        print("WARNING: grading ran WITHOUT these protections: " + "; ".join(off)
+              + " (install Debian's bubblewrap and allow user namespaces)", file=out)
     print(f"{assignment}: graded {len(rows) - failed}, failed {failed}, flagged {flagged}, "
           f"wall time {seconds:.1f} s with {workers} worker(s); grades in grades/{assignment}.csv", file=out)
     return Summary(len(rows) - failed, failed, flagged, seconds, rows)

@@ -1,0 +1,207 @@
+"""Run a student's kernel in a sandbox.
+
+Each submission gets a fresh folder holding only a copy of ``utils/`` and
+``data/`` (and the kernel's connection and socket files). The kernel runs
+under bubblewrap (Debian package ``bubblewrap``) in new user, mount, PID,
+network, IPC and UTS namespaces:
+
+* it sees only the system's read-only ``/usr`` and ``/etc``, the Python
+  installation (read-only) and its own folder: no ``solutions/``, no
+  gradebook, no other student's files, no ``submitted/``;
+* it has no network (kernel messages use Unix sockets in its folder);
+* every process it starts, including ones that call ``setsid``, is killed
+  when the kernel ends (the PID namespace dies with it);
+* ``prlimit`` caps its CPU time and number of processes, and a watchdog in
+  the grading worker kills it when the resident memory of its process tree
+  passes a limit (an address-space limit would break OpenBLAS and RDKit).
+
+Where bubblewrap is missing or cannot create namespaces, grading still works
+with only the time, output and memory limits, and :func:`protections` reports
+which protections are off so the summary can say so loudly.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import psutil
+
+from utils.paths import REPO_ROOT
+
+SANDBOX_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def bwrap_works() -> bool:
+    """Whether bubblewrap is installed and can create the namespaces we need."""
+    exe = shutil.which("bwrap")
+    if not exe:
+        return False
+    try:
+        result = subprocess.run(
+            [exe, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+             "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "/usr/bin/true"],
+            capture_output=True, timeout=20,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def protections() -> dict[str, bool]:
+    """Which protections grading can use on this machine."""
+    sandboxed = bwrap_works()
+    return {
+        "filesystem isolation (bubblewrap)": sandboxed,
+        "no network (network namespace)": sandboxed,
+        "all processes killed (PID namespace)": sandboxed,
+        "CPU time and process limits (prlimit)": shutil.which("prlimit") is not None,
+        "memory limit (resident-set watchdog)": True,
+        "time and output limits": True,
+    }
+
+
+def prepare(workdir: Path, root: Path = REPO_ROOT) -> None:
+    """Fill a submission's folder with the course helpers and data, nothing else."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+    for name in ("utils", "data"):
+        source = root / name if (root / name).is_dir() else REPO_ROOT / name
+        shutil.copytree(source, workdir / name, ignore=ignore)
+    # utils finds the course root through these two marker files.
+    (workdir / "pyproject.toml").write_text("# sandbox copy\n")
+    (workdir / "nbgrader_config.py").write_text("# sandbox copy: no grading configuration here\n")
+
+
+def kernel_argv(workdir: Path, cpu_seconds: int, sandbox: bool) -> list[str]:
+    """The command that starts the kernel for ``workdir``."""
+    python = str(Path(sys.executable))
+    kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    limits = []
+    if shutil.which("prlimit"):
+        limits = ["prlimit", f"--cpu={cpu_seconds}", "--nproc=256:256", "--"]
+    if not sandbox:
+        return limits + kernel
+    prefix = Path(sys.prefix).resolve()
+    base = Path(sys.base_prefix).resolve()
+    argv = [
+        "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+        "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
+        "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+        "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--ro-bind", str(base), str(base),
+    ]
+    if prefix != base:
+        argv += ["--ro-bind", str(prefix), str(prefix)]
+    # The venv's python may be a symlink into the base installation: bind both.
+    venv_python = Path(sys.executable)
+    if venv_python.is_symlink():
+        target = venv_python.resolve().parent
+        if not str(target).startswith((str(base), str(prefix), "/usr")):
+            argv += ["--ro-bind", str(target), str(target)]
+    argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--clearenv"]
+    env = {**SANDBOX_ENV, "HOME": str(workdir), "PYTHONPATH": str(workdir),
+           "MPLCONFIGDIR": str(workdir / ".mpl"), "IPYTHONDIR": str(workdir / ".ipython"),
+           "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime")}
+    for key, value in env.items():
+        argv += ["--setenv", key, value]
+    return limits + argv + kernel
+
+
+def kernel_env(workdir: Path) -> dict[str, str]:
+    """Environment of an unsandboxed kernel (the fallback)."""
+    return {**SANDBOX_ENV, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(workdir),
+            "PYTHONPATH": str(workdir), "MPLCONFIGDIR": str(workdir / ".mpl"),
+            "IPYTHONDIR": str(workdir / ".ipython")}
+
+
+def kernel_manager(workdir: Path, cpu_seconds: int, sandbox: bool):
+    """A KernelManager whose kernel runs in ``workdir`` (sandboxed when possible)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    spec_dir = workdir / ".kernels" / "graded"
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": kernel_argv(workdir, cpu_seconds, sandbox),
+        "display_name": "graded", "language": "python",
+    }))
+    ksm = KernelSpecManager(kernel_dirs=[str(workdir / ".kernels")], ensure_native_kernel=False)
+    km = AsyncKernelManager(kernel_name="graded", kernel_spec_manager=ksm, transport="ipc",
+                       ip=str(workdir / ".ipc" / "kernel"))
+    (workdir / ".ipc").mkdir(exist_ok=True)
+    km.connection_file = str(workdir / ".ipc" / "connection.json")
+    return km
+
+
+class MemoryWatchdog(threading.Thread):
+    """Kill a process tree whose resident memory passes ``limit_bytes``."""
+
+    def __init__(self, pid: int, limit_bytes: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.limit = limit_bytes
+        self.interval = interval
+        self.tripped = False
+        self.peak = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self._done.is_set():
+            total = 0
+            try:
+                procs = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            for proc in procs:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            if total > self.limit:
+                self.tripped = True
+                for proc in reversed(procs):
+                    try:
+                        proc.send_signal(signal.SIGKILL)
+                    except psutil.Error:
+                        pass
+                return
+            self._done.wait(self.interval)
+
+    def stop(self) -> None:
+        self._done.set()
+
+
+def kill_tree(pid: int) -> None:
+    """Kill a process and all its descendants (used when no PID namespace is available)."""
+    try:
+        root = psutil.Process(pid)
+        procs = [*root.children(recursive=True), root]
+    except psutil.Error:
+        return
+    for proc in procs:
+        try:
+            proc.send_signal(signal.SIGKILL)
+        except psutil.Error:
+            pass
