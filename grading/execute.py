@@ -47,6 +47,7 @@ class Execution:
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
     peak_bytes: int = 0
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def note(self, flag: str, message: str) -> None:
         if flag not in self.flags:
@@ -80,7 +81,8 @@ def _error(ename: str, evalue: str) -> NotebookNode:
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None) -> Execution:
+def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None,
+        record: Path | None = None, mode: str = "student", transform=None) -> Execution:
     """Execute ``nb`` (modified in place) with its kernel sandboxed in ``workdir``.
 
     Parameters
@@ -91,19 +93,30 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None) -> Execut
         The submission's own folder, prepared by :func:`grading.sandbox.prepare`.
     limits
         Time, output and memory limits.
+    record
+        File the recording check helpers append to (see :mod:`grading.verdict`);
+        what each test cell records is collected in ``Execution.records``.
+    mode
+        ``"student"`` or ``"reference"``: what the recording helpers record.
+    transform
+        Applied to the source of every test cell before it runs (e.g.
+        :func:`grading.verdict.strip_expected`).
     """
     from grading import sandbox
+    from grading.verdict import read_new_records
 
+    extra_env = {"MLCHEM_CHECK_RECORD": str(record), "MLCHEM_CHECK_MODE": mode} if record else {}
+    offset = 0
     limits = limits or Limits()
     use_bwrap = limits.sandbox and sandbox.bwrap_works()
     cpu_seconds = int(limits.notebook_timeout * 2 + 30)
     result = Execution(nb)
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
-    plan = _plan(nb)
+    plan = _plan(nb, transform)
     index = 0
     while index < len(plan):
-        km = sandbox.kernel_manager(workdir, cpu_seconds, use_bwrap)
+        km = sandbox.kernel_manager(workdir, cpu_seconds, use_bwrap, extra_env)
         client = _CappedClient(
             nb, km=km, timeout=limits.cell_timeout, allow_errors=True, interrupt_on_timeout=False,
             startup_timeout=int(limits.startup_timeout),
@@ -113,7 +126,7 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None) -> Execut
         client.cap = limits.output_bytes_per_cell
         watchdog = None
         try:
-            with client.setup_kernel(cwd=str(workdir), env=sandbox.kernel_env(workdir)):
+            with client.setup_kernel(cwd=str(workdir), env=sandbox.kernel_env(workdir, extra_env)):
                 kernel_pid = km.provisioner.pid
                 watchdog = sandbox.MemoryWatchdog(kernel_pid, limits.memory_bytes)
                 watchdog.start()
@@ -126,6 +139,11 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None) -> Execut
                     client.timeout = int(remaining) if remaining >= 1 else 1
                     try:
                         _execute_part(client, cell, cell_index, part, source)
+                        if record is not None:
+                            new, offset = read_new_records(record, offset)
+                            if is_test(cell):
+                                gid = nbgrader_meta(cell).get("grade_id", "")
+                                result.records.setdefault(gid, []).extend(new)
                     except CellTimeoutError:
                         cell.outputs.append(_error("CellTimeout", f"this cell did not finish within {client.timeout} s and was stopped"))
                         result.note("timeout", f"cell {cell_index} exceeded its time limit")
@@ -169,7 +187,7 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None) -> Execut
     return result
 
 
-def _plan(nb: NotebookNode) -> list[tuple[int, str, str]]:
+def _plan(nb: NotebookNode, transform=None) -> list[tuple[int, str, str]]:
     """(cell index, part, source) for every code cell; test cells split into visible and hidden."""
     plan = []
     for i, cell in enumerate(nb.cells):
@@ -178,6 +196,8 @@ def _plan(nb: NotebookNode) -> list[tuple[int, str, str]]:
         cell.outputs = []
         if is_test(cell):
             visible, hidden = split_hidden(cell.source)
+            if transform is not None:
+                visible, hidden = transform(visible), transform(hidden) if hidden.strip() else hidden
             plan.append((i, "visible", visible))
             if hidden.strip():
                 plan.append((i, "hidden", hidden))

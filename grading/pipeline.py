@@ -23,8 +23,9 @@ from pathlib import Path
 
 import nbformat
 
-from grading import sandbox
+from grading import sandbox, verdict
 from grading.execute import Limits, run
+from grading.notebook import is_test, nbgrader_meta
 from grading.notebook import SubmissionError, find_notebook, read_submission, rebuild
 
 CSV_FIELDS = ["student_id", "score", "max_score", "needs_manual_grade", "flags", "message"]
@@ -40,6 +41,8 @@ class Outcome:
     flags: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    records: dict[str, list] = field(default_factory=dict)
+    trusted: bool = False
 
 
 @dataclass
@@ -80,7 +83,11 @@ def grade_one(root: str, assignment: str, student: str, notebook: str, limits: L
         with tempfile.TemporaryDirectory(prefix="mlchem-grade-") as tmp:
             work = Path(tmp)
             sandbox.prepare(work, root_path)
-            execution = run(rebuilt.nb, work, limits)
+            out.trusted = verdict.install_wrapper(work)
+            execution = run(rebuilt.nb, work, limits,
+                            record=work / ".records.jsonl" if out.trusted else None,
+                            transform=verdict.strip_expected if out.trusted else None)
+            out.records = execution.records
         out.flags += [f for f in execution.flags if f not in out.flags]
         out.messages += execution.messages
         out.notebook_json = nbformat.writes(rebuilt.nb)
@@ -93,6 +100,40 @@ def grade_one(root: str, assignment: str, student: str, notebook: str, limits: L
         traceback.print_exc()
     out.seconds = time.monotonic() - start
     return out
+
+
+def reference_run(root: str, assignment: str, notebook: str, limits: Limits) -> dict[str, list]:
+    """Worker: run the instructor's notebook with recording helpers; records per test cell."""
+    source = nbformat.read(Path(root) / "solutions" / assignment / notebook, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="mlchem-reference-") as tmp:
+        work = Path(tmp)
+        sandbox.prepare(work, Path(root))
+        if not verdict.install_wrapper(work):
+            return {}
+        execution = run(source, work, limits, record=work / ".records.jsonl", mode="reference")
+    failing = [nbgrader_meta(c).get("grade_id") for c in source.cells
+               if is_test(c) and any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    if failing:
+        raise RuntimeError(f"the reference solution of {assignment} fails its own tests: {failing}")
+    return execution.records
+
+
+def apply_verdicts(nb: nbformat.NotebookNode, reference: dict[str, list], outcome: Outcome) -> None:
+    """Fail every test cell whose recorded values differ from the trusted reference."""
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if not (is_test(cell) and gid in reference and reference[gid]):
+            continue
+        failed = verdict.judge(reference[gid], outcome.records.get(gid, []))
+        if not failed:
+            continue
+        errored = any(o.get("output_type") == "error" for o in cell.outputs)
+        if not errored:
+            outcome.flags.append("verdict-mismatch") if "verdict-mismatch" not in outcome.flags else None
+            outcome.messages.append(f"'{gid}' passed inside the notebook but its values differ from the reference")
+        cell.outputs.append(nbformat.v4.new_output(
+            "error", ename="ValuesDiffer", evalue=f"checked values differ from the reference: {', '.join(failed)}",
+            traceback=[f"ValuesDiffer: checked values differ from the reference: {', '.join(failed)}"]))
 
 
 def tool_env() -> dict[str, str]:
@@ -143,7 +184,7 @@ def ensure_assignment_in_gradebook(root: Path, assignment: str) -> None:
         raise SystemExit(f"error: nbgrader could not register {assignment}:\n{result.stderr[-2000:]}")
 
 
-def save(root: Path, assignment: str, outcome: Outcome) -> dict[str, str]:
+def save(root: Path, assignment: str, outcome: Outcome, reference: dict[str, list] | None = None) -> dict[str, str]:
     """Main process: write the autograded notebook and the grades; return the CSV row."""
     import warnings
 
@@ -163,6 +204,8 @@ def save(root: Path, assignment: str, outcome: Outcome) -> dict[str, str]:
             gb.add_submission(assignment, outcome.student_id)
         if outcome.notebook_json is not None:
             nb = nbformat.reads(outcome.notebook_json, as_version=4)
+            if reference and outcome.trusted:
+                apply_verdicts(nb, reference, outcome)
             target.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, target / outcome.notebook_name)
             resources = {"nbgrader": {"notebook": name, "assignment": assignment,
@@ -218,11 +261,13 @@ def grade_assignment(root: Path, assignment: str, workers: int | None = None,
         raise SystemExit(f"error: no submissions of {assignment} under {submitted}/<student>/{assignment}/")
     rows: list[dict[str, str]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
+        reference_future = pool.submit(reference_run, str(root), assignment, notebook, limits)
         futures = [pool.submit(grade_one, str(root), assignment, s, notebook, limits) for s in students]
         ensure_assignment_in_gradebook(root, assignment)  # while the workers run
+        reference = reference_future.result()
         for future in futures:
             outcome = future.result()
-            row = save(root, assignment, outcome)
+            row = save(root, assignment, outcome, reference)
             rows.append(row)
             print(f"  {row['student_id']:<24} {row['score']:>6} / {row['max_score']:<6} "
                   f"{outcome.seconds:5.1f} s  {row['flags']}", file=out, flush=True)

@@ -88,7 +88,7 @@ def prepare(workdir: Path, root: Path = REPO_ROOT) -> None:
     (workdir / "nbgrader_config.py").write_text("# sandbox copy: no grading configuration here\n")
 
 
-def kernel_argv(workdir: Path, cpu_seconds: int, sandbox: bool) -> list[str]:
+def kernel_argv(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[str, str] | None = None) -> list[str]:
     """The command that starts the kernel for ``workdir``."""
     python = str(Path(sys.executable))
     kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
@@ -118,20 +118,20 @@ def kernel_argv(workdir: Path, cpu_seconds: int, sandbox: bool) -> list[str]:
     argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--clearenv"]
     env = {**SANDBOX_ENV, "HOME": str(workdir), "PYTHONPATH": str(workdir),
            "MPLCONFIGDIR": str(workdir / ".mpl"), "IPYTHONDIR": str(workdir / ".ipython"),
-           "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime")}
+           "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"), **(extra_env or {})}
     for key, value in env.items():
         argv += ["--setenv", key, value]
     return limits + argv + kernel
 
 
-def kernel_env(workdir: Path) -> dict[str, str]:
+def kernel_env(workdir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
     """Environment of an unsandboxed kernel (the fallback)."""
     return {**SANDBOX_ENV, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(workdir),
             "PYTHONPATH": str(workdir), "MPLCONFIGDIR": str(workdir / ".mpl"),
-            "IPYTHONDIR": str(workdir / ".ipython")}
+            "IPYTHONDIR": str(workdir / ".ipython"), **(extra_env or {})}
 
 
-def kernel_manager(workdir: Path, cpu_seconds: int, sandbox: bool):
+def kernel_manager(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[str, str] | None = None):
     """A KernelManager whose kernel runs in ``workdir`` (sandboxed when possible)."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
@@ -139,7 +139,7 @@ def kernel_manager(workdir: Path, cpu_seconds: int, sandbox: bool):
     spec_dir = workdir / ".kernels" / "graded"
     spec_dir.mkdir(parents=True, exist_ok=True)
     (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": kernel_argv(workdir, cpu_seconds, sandbox),
+        "argv": kernel_argv(workdir, cpu_seconds, sandbox, extra_env),
         "display_name": "graded", "language": "python",
     }))
     ksm = KernelSpecManager(kernel_dirs=[str(workdir / ".kernels")], ensure_native_kernel=False)
