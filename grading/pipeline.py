@@ -124,16 +124,21 @@ def apply_verdicts(nb: nbformat.NotebookNode, reference: dict[str, list], outcom
         gid = nbgrader_meta(cell).get("grade_id")
         if not (is_test(cell) and gid in reference and reference[gid]):
             continue
-        failed = verdict.judge(reference[gid], outcome.records.get(gid, []))
-        if not failed:
-            continue
+        missing, failed = verdict.judge(reference[gid], outcome.records.get(gid, []))
         errored = any(o.get("output_type") == "error" for o in cell.outputs)
-        if not errored:
-            outcome.flags.append("verdict-mismatch") if "verdict-mismatch" not in outcome.flags else None
-            outcome.messages.append(f"'{gid}' passed inside the notebook but its values differ from the reference")
-        cell.outputs.append(nbformat.v4.new_output(
-            "error", ename="ValuesDiffer", evalue=f"checked values differ from the reference: {', '.join(failed)}",
-            traceback=[f"ValuesDiffer: checked values differ from the reference: {', '.join(failed)}"]))
+        if missing and not errored:
+            # The cell ran without an error, yet its checks never happened:
+            # something in the notebook switched them off.
+            if "checks-bypassed" not in outcome.flags:
+                outcome.flags.append("checks-bypassed")
+            outcome.messages.append(f"the checks of '{gid}' did not run although the cell raised no error")
+        if missing or failed:
+            text = "; ".join(filter(None, [
+                f"checks that did not run: {', '.join(missing)}" if missing else "",
+                f"values that differ from the reference: {', '.join(failed)}" if failed else "",
+            ]))
+            cell.outputs.append(nbformat.v4.new_output(
+                "error", ename="CheckFailed", evalue=text, traceback=[f"CheckFailed: {text}"]))
 
 
 def tool_env() -> dict[str, str]:

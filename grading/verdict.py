@@ -199,20 +199,23 @@ def _close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
     return actual == expected
 
 
-def judge(reference: list[dict[str, Any]], student: list[dict[str, Any]]) -> list[str]:
-    """Names of the reference's checks that the student's values fail (empty: pass)."""
+def judge(reference: list[dict[str, Any]], student: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Names of the reference's checks the student's run never made, and those whose values differ.
+
+    Both lists empty means the test cell passes.
+    """
     theirs: dict[str, Any] = {}
     for record in student:
         theirs.setdefault(record["name"], record.get("actual"))
-    failed = []
+    missing, failed = [], []
     for ref in reference:
         name = ref["name"]
         if name not in theirs:
-            failed.append(name)
+            missing.append(name)
             continue
         target = ref["expected"] if "expected" in ref else ref.get("actual")
         rtol = float(ref.get("rtol") or 0.0)
         atol = float(ref.get("atol") or 0.0)
         if not _close(theirs[name], target, rtol, atol):
             failed.append(name)
-    return failed
+    return missing, failed

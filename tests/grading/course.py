@@ -74,3 +74,55 @@ def submit(root: Path, student: str, content: nbformat.NotebookNode | bytes | st
     else:
         nbformat.write(content, path)
     return path
+
+
+# --- a variant whose tests check values through a named helper, like the exercises ---
+
+CHECKS = '''
+"""Minimal stand-in for the course's utils.checks (same calling convention)."""
+import numpy as np
+
+
+def check_close(name, actual, expected, rtol=1e-7, atol=0.0):
+    actual = np.asarray(actual, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    assert actual.shape == expected.shape, f"{name}: shape {actual.shape} != {expected.shape}"
+    assert np.allclose(actual, expected, rtol=rtol, atol=atol), f"{name}: {actual} != {expected}"
+'''
+
+CHECKED_TEST_ADD = (
+    '"""add returns the sum (2 points)."""\n'
+    "from utils.checks import check_close\n"
+    'check_close("add_1_2", add(1, 2), 3)\n'
+    "### BEGIN HIDDEN TESTS\n"
+    "secret_reference = -5.5 + 2.25  # SECRET_HIDDEN_MARKER\n"
+    'check_close("add_hidden", add(-5.5, 2.25), secret_reference)\n'
+    "### END HIDDEN TESTS\n"
+)
+CHECKED_TEST_FLOAT = (
+    '"""add works on floats (1 point)."""\n'
+    "from utils.checks import check_close\n"
+    'check_close("add_float", add(2.5, 0.5), 3.0)\n'
+    "### BEGIN HIDDEN TESTS\n"
+    'check_close("add_float_hidden", add(0.125, 1e-3), 0.126)\n'
+    "### END HIDDEN TESTS\n"
+)
+
+
+def make_checked_course(root: Path) -> Path:
+    """The toy course with value checks through ``utils.checks`` and its own utils copy."""
+    make_course(root)
+    shutil.copytree(REPO_ROOT / "utils", root / "utils", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "utils" / "checks.py").write_text(CHECKS)
+    nb = source_notebook()
+    nb.cells[2].source = CHECKED_TEST_ADD
+    nb.cells[3].source = CHECKED_TEST_FLOAT
+    nbformat.write(nb, root / "solutions" / "toy" / "toy.ipynb")
+    return root
+
+
+def checked_student(answer: str) -> nbformat.NotebookNode:
+    nb = student_notebook(answer)
+    nb.cells[2].source = CHECKED_TEST_ADD.split("### BEGIN HIDDEN TESTS")[0]
+    nb.cells[3].source = CHECKED_TEST_FLOAT.split("### BEGIN HIDDEN TESTS")[0]
+    return nb
