@@ -64,9 +64,9 @@ def bwrap_works() -> bool:
     return result.returncode == 0
 
 
-def protections() -> dict[str, bool]:
-    """Which protections grading can use on this machine."""
-    sandboxed = bwrap_works()
+def protections(requested: bool = True) -> dict[str, bool]:
+    """Which protections grading uses on this machine (``requested``: sandbox wanted)."""
+    sandboxed = requested and bwrap_works()
     return {
         "filesystem isolation (bubblewrap)": sandboxed,
         "no network (network namespace)": sandboxed,

@@ -110,3 +110,16 @@ def test_gradebook_only_holds_pipeline_grades(battle) -> None:
         for student, (_answer, score, _flags) in cases.items():
             assert gb.find_submission("toy", student).score == score
     assert rows["control_good"]["flags"] == "" and rows["control_good"]["score"] == "3"
+
+
+def test_without_sandbox_grading_works_and_says_so(tmp_path: Path) -> None:
+    import io
+
+    root = make_checked_course(tmp_path / "c")
+    submit(root, "good", checked_student(GOOD))
+    report = io.StringIO()
+    summary = grade_assignment(root, "toy", workers=1, limits=Limits(cell_timeout=8, sandbox=False), out=report)
+    assert summary.rows[0]["score"] == "3"
+    text = report.getvalue()
+    assert "WARNING: grading ran WITHOUT these protections" in text
+    assert "filesystem isolation (bubblewrap)" in text and "no network" in text
