@@ -15,6 +15,7 @@ from utils.data import load_elements
 from utils.featurise import (
     RAC_PROPERTIES,
     acsf,
+    batch_acsf,
     as_mol,
     autocorrelation,
     batch_coulomb_eigenvalues,
@@ -412,3 +413,15 @@ def test_n_distinct_counts_degenerate_rows_once() -> None:
     assert n_distinct(np.eye(5)) == 5
     with pytest.raises(ValueError, match="2-D"):
         n_distinct([1.0, 2.0])
+
+
+def test_batch_acsf_equals_one_molecule_at_a_time() -> None:
+    zs = [H2_Z, WATER_Z, METHANOL_Z, METHANOL_Z[::-1]]
+    rs = [H2_R, WATER_R, METHANOL_R, METHANOL_R[::-1]]
+    kwargs = dict(r_cut=4.0, radial=[(1.0, 1.0)], angular=[(0.1, 2.0, -1.0)], species=[1, 6, 8])
+    batch = batch_acsf(zs, rs, **kwargs)
+    for z, r, g in zip(zs, rs, batch):
+        np.testing.assert_allclose(g, acsf(z, r, **kwargs), rtol=1e-12)
+    np.testing.assert_allclose(batch[3], batch[2][::-1], rtol=1e-12)
+    with pytest.raises(ValueError, match="molecule 1: two atoms are at the same position"):
+        batch_acsf([H2_Z, H2_Z], [H2_R, np.zeros((2, 3))])

@@ -13,7 +13,7 @@ From chemical intuition to physics, in the order of the lecture:
   :func:`coulomb_matrix`, :func:`coulomb_eigenvalues`, and the vectorised
   batch versions :func:`batch_coulomb_matrices`, :func:`batch_coulomb_eigenvalues`;
 * atom-centred symmetry functions (Behler & Parrinello 2007, Behler 2011):
-  :func:`cosine_cutoff`, :func:`acsf`;
+  :func:`cosine_cutoff`, :func:`acsf`, :func:`batch_acsf`;
 * and a measure of degeneracy, :func:`n_distinct`.
 
 Molecules are passed either as SMILES strings or as RDKit molecules. Every
@@ -47,6 +47,7 @@ __all__ = [
     "acsf",
     "as_mol",
     "autocorrelation",
+    "batch_acsf",
     "batch_coulomb_eigenvalues",
     "batch_coulomb_matrices",
     "charge_extremes",
@@ -931,56 +932,111 @@ def acsf(
     [[0.9629], [0.9629]]
     """
     z, r = _check_geometry(atomic_numbers, positions)
-    dist = _pair_distances(r)
-    if _coincident(dist):
-        raise ValueError("two atoms are at the same position")
+    return batch_acsf([z], [r], r_cut=r_cut, radial=radial, angular=angular, species=species)[0]
+
+
+def batch_acsf(
+    atomic_numbers: Sequence[ArrayLike],
+    positions: Sequence[ArrayLike],
+    r_cut: float = 6.0,
+    radial: Sequence[tuple[float, float]] = ((0.5, 0.0), (0.5, 1.5), (0.5, 3.0)),
+    angular: Sequence[tuple[float, float, float]] = ((0.05, 1.0, 1.0), (0.05, 1.0, -1.0)),
+    species: Sequence[int] | None = None,
+) -> list[np.ndarray]:
+    """Symmetry functions (:func:`acsf`) of many molecules at once.
+
+    Molecules with the same number of atoms are computed together as stacked
+    numpy arrays, which is much faster than a loop over :func:`acsf`.
+
+    Parameters
+    ----------
+    atomic_numbers, positions
+        One array per molecule, as for :func:`batch_coulomb_matrices`.
+    r_cut, radial, angular, species
+        As for :func:`acsf`.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        One ``(n_atoms, n_features)`` array per molecule.
+
+    Examples
+    --------
+    >>> gs = batch_acsf([[1, 1], [8, 1, 1]], [[[0, 0, 0], [0, 0, 0.74]],
+    ...     [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]]], radial=[(0.0, 0.0)], angular=[])
+    >>> [g.shape for g in gs]
+    [(2, 1), (3, 1)]
+    """
+    zs, rs = _batch_input(atomic_numbers, positions)
+    if not r_cut > 0:
+        raise ValueError(f"r_cut must be positive, got {r_cut}")
     for _, _, lam in angular:
         if lam not in (1, -1):
             raise ValueError(f"lambda must be +1 or -1, got {lam}")
-    n = len(z)
     if species is None:
-        channel = np.zeros(n, dtype=np.int64)
+        known = {int(x): 0 for z in zs for x in z}
         n_species = 1
     else:
         known = {int(s): k for k, s in enumerate(species)}
-        missing = sorted({int(x) for x in z} - set(known))
+        n_species = len(species)
+        missing = sorted({int(x) for z in zs for x in z} - set(known))
         if missing:
             raise ValueError(f"atomic numbers {missing} are not in species={list(species)}")
-        channel = np.array([known[int(x)] for x in z])
-        n_species = len(known)
-    fc = cosine_cutoff(dist, r_cut)
-    np.fill_diagonal(fc, 0.0)
-    onehot = np.eye(n_species)[channel]  # (n, n_species)
+    out: list[np.ndarray] = [np.empty(0)] * len(zs)
+    for n, idx in _groups_by_size(zs).items():
+        r = np.stack([rs[i] for i in idx])
+        dist = _pair_distances(r)
+        bad = _coincident(dist)
+        if bad.any():
+            where = f"molecule {int(idx[np.argmax(bad)])}: " if len(zs) > 1 else ""
+            raise ValueError(f"{where}two atoms are at the same position")
+        channel = np.array([[known[int(x)] for x in zs[i]] for i in idx])
+        onehot = np.eye(n_species)[channel]  # (m, n, species)
+        g = _acsf_stack(r, dist, onehot, r_cut, radial, angular)
+        for k, i in enumerate(idx):
+            out[i] = g[k]
+    return out
 
-    radial_blocks = []
-    for eta, r_s in radial:
-        terms = np.exp(-eta * (dist - r_s) ** 2) * fc  # (i, j)
-        radial_blocks.append(terms @ onehot)  # (i, species)
-    g2 = np.stack(radial_blocks, axis=2) if radial_blocks else np.zeros((n, n_species, 0))
+
+def _acsf_stack(
+    r: np.ndarray,
+    dist: np.ndarray,
+    onehot: np.ndarray,
+    r_cut: float,
+    radial: Sequence[tuple[float, float]],
+    angular: Sequence[tuple[float, float, float]],
+) -> np.ndarray:
+    """G2 and G4 of a stack of m molecules with n atoms each: shape (m, n, n_features)."""
+    m, n, n_species = onehot.shape
+    eye = np.eye(n, dtype=bool)
+    fc = np.where(eye, 0.0, cosine_cutoff(dist, r_cut))  # (m, i, j), no self-pairs
+    g2 = [(np.exp(-eta * (dist - r_s) ** 2) * fc) @ onehot for eta, r_s in radial]  # each (m, i, species)
+    g2_arr = np.stack(g2, axis=3) if g2 else np.zeros((m, n, n_species, 0))
 
     pairs = [(a, b) for a in range(n_species) for b in range(a, n_species)]
-    if angular:
-        diff = r[None, :, :] - r[:, None, :]  # R_j - R_i, (i, j, 3)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            unit = diff / dist[:, :, None]
-        unit[np.arange(n), np.arange(n)] = 0.0
-        cos = np.einsum("ijx,ikx->ijk", unit, unit)
-        d2 = dist**2
-        cut = fc[:, :, None] * fc[:, None, :] * fc[None, :, :]  # f(ij) f(ik) f(jk); zero when j=k or i in {j,k}
-        upper = np.triu(np.ones((n, n), dtype=bool), k=1)[None, :, :]  # k > j
-        angular_blocks = []
-        for eta, zeta, lam in angular:
-            gauss = np.exp(-eta * (d2[:, :, None] + d2[:, None, :] + d2[None, :, :]))
-            terms = 2.0 ** (1 - zeta) * (1 + lam * cos) ** zeta * gauss * cut * upper
-            # split by the (unordered) element pair of j and k
-            by_species = np.einsum("ijk,ja,kb->iab", terms, onehot, onehot)
-            sym = by_species + np.transpose(by_species, (0, 2, 1))
-            sym[:, np.arange(n_species), np.arange(n_species)] /= 2.0
-            angular_blocks.append(np.stack([sym[:, a, b] for a, b in pairs], axis=1))
-        g4 = np.stack(angular_blocks, axis=2)
-    else:
-        g4 = np.zeros((n, len(pairs), 0))
-    return np.hstack([g2.reshape(n, -1), g4.reshape(n, -1)])
+    if not angular:
+        return np.concatenate([g2_arr.reshape(m, n, -1), np.zeros((m, n, 0))], axis=2)
+    diff = r[:, None, :, :] - r[:, :, None, :]  # R_j - R_i, (m, i, j, 3)
+    safe = np.where(eye, 1.0, dist)
+    unit = diff / safe[..., None]
+    cos = np.einsum("mijx,mikx->mijk", unit, unit)
+    d2 = dist**2
+    # f(ij) f(ik) f(jk), zero unless i, j, k all differ; keep k > j so each pair counts once
+    cut = fc[:, :, :, None] * fc[:, :, None, :] * fc[:, None, :, :] * np.triu(np.ones((n, n)), k=1)
+    d2_sum = d2[:, :, :, None] + d2[:, :, None, :] + d2[:, None, :, :]
+    a_idx = np.array([a for a, _ in pairs])
+    b_idx = np.array([b for _, b in pairs])
+    g4 = []
+    for eta, zeta, lam in angular:
+        terms = 2.0 ** (1 - zeta) * (1 + lam * cos) ** zeta * np.exp(-eta * d2_sum) * cut  # (m, i, j, k)
+        by_k = terms @ onehot[:, None, :, :]  # (m, i, j, b): sum over k of element b
+        by_species = np.einsum("mijb,mja->miab", by_k, onehot)
+        sym = by_species + np.swapaxes(by_species, 2, 3)
+        diag = np.arange(n_species)
+        sym[:, :, diag, diag] /= 2.0
+        g4.append(sym[:, :, a_idx, b_idx])  # (m, i, pairs)
+    g4_arr = np.stack(g4, axis=3)
+    return np.concatenate([g2_arr.reshape(m, n, -1), g4_arr.reshape(m, n, -1)], axis=2)
 
 
 # --- geometry and degeneracy helpers ---------------------------------------------------
