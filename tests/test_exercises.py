@@ -86,8 +86,10 @@ def _autograde(course: Path, assignment: str, submissions: dict[str, nbformat.No
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         for student in submissions:
             sub = gb.find_submission(assignment, student)
-            cells = {g.name: g.auto_score for nb in sub.notebooks for g in nb.grades if g.auto_score is not None}
-            scores[student] = {"score": sub.score, "max": sub.max_score, "cells": cells}
+            # Autograded test cells only: a written answer waits for a person (auto_score None).
+            graded = [g for nb in sub.notebooks for g in nb.grades if g.auto_score is not None]
+            cells = {g.name: g.auto_score for g in graded}
+            scores[student] = {"score": sum(cells.values()), "max": sum(g.max_score for g in graded), "cells": cells}
     return scores
 
 
