@@ -125,8 +125,12 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None,
         )
         client.cap = limits.output_bytes_per_cell
         watchdog = None
+        # The kernel process's own stdout/stderr (start-up banner, low-level crashes) go to a
+        # log beside the submission, not to the instructor's terminal; cell output comes over ZMQ.
+        kernel_log = open(workdir / ".kernel.log", "ab")  # noqa: SIM115 (closed in finally)
         try:
-            with client.setup_kernel(cwd=str(workdir), env=sandbox.kernel_env(workdir, extra_env)):
+            with client.setup_kernel(cwd=str(workdir), env=sandbox.kernel_env(workdir, extra_env),
+                                     stdout=kernel_log, stderr=kernel_log):
                 kernel_pid = km.provisioner.pid
                 watchdog = sandbox.MemoryWatchdog(kernel_pid, limits.memory_bytes)
                 watchdog.start()
@@ -166,6 +170,7 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None,
                 index += 1
             result.note("kernel-error", f"kernel error: {type(err).__name__}: {err}")
         finally:
+            kernel_log.close()
             if watchdog is not None:
                 watchdog.stop()
                 result.peak_bytes = max(result.peak_bytes, watchdog.peak)
