@@ -14,7 +14,7 @@ from utils.paths import REPO_ROOT
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-_NOT_COPIED = {".venv", ".git", "__pycache__", ".ipynb_checkpoints", ".pytest_cache",
+_NOT_COPIED = {".venv", ".venv-bench", ".git", "__pycache__", ".ipynb_checkpoints", ".pytest_cache",
                "submitted", "autograded", "feedback", "grades", "downloaded", ".exchange"}
 
 

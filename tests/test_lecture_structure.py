@@ -58,7 +58,8 @@ def test_lecture_seeds_explicitly(path: Path) -> None:
     assert not re.search(r"np\.random\.seed\(|random\.seed\(", code), f"{path.name}: seed generators, not globals"
 
 
-NOTEBOOKS_IN_GIT = sorted(p for p in REPO_ROOT.glob("**/*.ipynb") if ".venv" not in p.parts)
+NOTEBOOKS_IN_GIT = sorted(p for p in REPO_ROOT.glob("**/*.ipynb")
+                          if not any(part.startswith(".venv") for part in p.relative_to(REPO_ROOT).parts))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS_IN_GIT, ids=lambda p: str(p.relative_to(REPO_ROOT)))
