@@ -32,7 +32,7 @@ PATTERN ?=
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 GRADE_ARGS ?=
 
-.PHONY: help install lab test release data collect grade benchmark clean distclean check-python
+.PHONY: help install lab test screenshots release data collect grade benchmark clean distclean check-python
 
 help: ## List the targets
 	@echo "Machine learning for chemistry and materials science"
@@ -83,6 +83,9 @@ $(DATA_STAMP): $(STAMP) requirements/data.txt
 
 test: $(TEST_STAMP) $(DATA_STAMP) ## Run the whole test suite (utils, notebooks, budgets, environment)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+screenshots: $(TEST_STAMP) ## Refresh the README's screenshots (docs/images/) from the browser tests
+	MLCHEM_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/python -m pytest tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
 
 release: $(STAMP) ## Regenerate exercises/ from solutions/ for every assignment
 	@found=0; for dir in solutions/*/; do \

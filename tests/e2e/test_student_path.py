@@ -1,0 +1,191 @@
+"""What students and instructors do, in a real browser: open Lab, run a lecture, validate an exercise, grade.
+
+Each scenario asserts what the page shows and saves a screenshot (``make
+screenshots`` copies them to ``docs/images/`` for the README).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.e2e.conftest import Lab, save_screenshot
+from utils.paths import REPO_ROOT
+
+SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
+ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+
+
+def _answers(assignment: str) -> dict[str, str]:
+    nb = nbformat.read(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
+            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def _open(page, lab: Lab, path: str) -> None:
+    page.goto(lab.url(f"lab/tree/{path}"))
+    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    news = page.locator(".jp-Notification-Toast-Close")  # "get notified about Jupyter news?"
+    if news.count():
+        news.first.click()
+
+
+def _menu(page, menu: str, item: str) -> None:
+    # Commands act on the active notebook: activate it by clicking its first cell's prompt area.
+    page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt, .jp-Cell-inputCollapser").first.click()
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).first.click()
+
+
+def _wait_until_all_ran(page, n_code: int, timeout: float) -> None:
+    """Wait until every code cell shows an execution count and the kernel is idle."""
+    deadline = time.monotonic() + timeout
+    prompts = page.locator(".jp-NotebookPanel:visible .jp-CodeCell .jp-InputPrompt")
+    while time.monotonic() < deadline:
+        texts = prompts.all_text_contents()
+        if len(texts) == n_code and all(re.match(r"\[\d+\]:", t.strip()) for t in texts):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"not every cell ran within {timeout} s: {prompts.all_text_contents()}")
+
+
+def test_lab_opens_with_the_nbgrader_tools(lab: Lab, page, tmp_path: Path) -> None:
+    page.goto(f"{lab.base}/?token={lab.token}")  # where `make lab` sends the browser
+    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Cell", timeout=60_000)
+    # The start page `make lab` opens: the template lecture.
+    assert "00_template.ipynb" in page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current").inner_text()
+    menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
+    assert "Nbgrader" in menus, menus
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+    items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
+    assert {"Assignment List", "Course List"} <= set(items), items
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Assignment List$")).click()
+    page.wait_for_selector("text=Released assignments", timeout=30_000)
+    assert page.locator("text=Downloaded assignments").count() >= 1
+    _open(page, lab, "exercises/ex01_ridge/ex01_ridge.ipynb")
+    button = page.locator(".jp-NotebookPanel:visible .validate-button")
+    assert button.is_visible() and "Validate" in button.inner_text()
+    save_screenshot(page, tmp_path, "student-lab")
+
+
+def test_a_lecture_runs_and_its_slider_moves_the_figure(lab: Lab, page, tmp_path: Path) -> None:
+    path = "lectures/00_template.ipynb"
+    n_code = sum(c.cell_type == "code" for c in nbformat.read(lab.root / path, as_version=4).cells)
+    _open(page, lab, path)
+    _menu(page, "Edit", "Clear Outputs of All Cells")
+    notebook = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
+    assert notebook.locator(".jp-OutputArea-output img").count() == 0
+    _menu(page, "Run", "Run All Cells")
+    _wait_until_all_ran(page, n_code, timeout=85)
+    errors = [t for t in notebook.locator(ERROR_OUTPUT).all_text_contents() if "Traceback" in t or "Error" in t]
+    assert not errors, errors[:2]
+    # An RDKit grid drawing and matplotlib figures were drawn by this run.
+    assert notebook.locator(".jp-RenderedImage img").count() >= 3
+    drawing = notebook.locator(".jp-RenderedImage img").first
+    drawing.scroll_into_view_if_needed()
+    assert drawing.is_visible() and drawing.bounding_box()["width"] > 300  # four molecules side by side
+    slider_box = notebook.locator(".widget-slider", has_text="slope a").first
+    slider_box.scroll_into_view_if_needed()
+    output = notebook.locator(".widget-output .jp-RenderedImage img").first
+    output.wait_for(timeout=30_000)
+    before = output.get_attribute("src")
+    save_screenshot(page, tmp_path, "student-lecture")
+    slider_box.locator(".noUi-handle").focus()
+    before_value = slider_box.locator(".widget-readout").inner_text()
+    for _ in range(4):
+        page.keyboard.press("ArrowLeft")
+    page.wait_for_function("([sel, old]) => { const i = document.querySelector(sel); return i && i.src !== old; }",
+                           arg=[".jp-NotebookPanel:not(.lm-mod-hidden) .widget-output .jp-RenderedImage img", before],
+                           timeout=30_000)
+    assert float(slider_box.locator(".widget-readout").inner_text()) == float(before_value) - 2.0  # 4 steps of 0.5
+    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=30_000)
+    page.wait_for_timeout(500)  # the last redraw reaches the page
+    save_screenshot(page, tmp_path, "student-lecture-slider")
+
+
+def _fill_answers(page, lab: Lab, replace: dict[str, str]) -> None:
+    nb = nbformat.read(REPO_ROOT / "exercises" / "ex01_ridge" / "ex01_ridge.ipynb", as_version=4)
+    answers = {**_answers("ex01_ridge"), **replace}
+    cells = page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell")
+    for index, cell in enumerate(nb.cells):
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers and cell.metadata.nbgrader.get("solution"):
+            editor = cells.nth(index).locator(".cm-content")
+            editor.scroll_into_view_if_needed()
+            editor.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Delete")
+            page.keyboard.insert_text(answers[gid])  # as pasted: no auto-indent
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+S")
+    # Saved when the file on disk holds every typed answer.
+    path = lab.root / "exercises" / "ex01_ridge" / "ex01_ridge.ipynb"
+    wanted = {gid: text.strip() for gid, text in answers.items()}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        saved = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source.strip()
+                 for c in nbformat.read(path, as_version=4).cells}
+        if all(saved.get(gid) == text for gid, text in wanted.items()):
+            return
+        time.sleep(0.5)
+    pytest.fail("the typed answers did not reach the saved notebook")
+
+
+def _validate(page) -> object:
+    page.locator(".jp-NotebookPanel:visible .validate-button").click()
+    message = page.locator("#validation-message")
+    message.wait_for(timeout=85_000)
+    return message
+
+
+def test_an_exercise_is_answered_and_validated(lab: Lab, page, tmp_path: Path) -> None:
+    _open(page, lab, "exercises/ex01_ridge/ex01_ridge.ipynb")
+    _fill_answers(page, lab, {})
+    message = _validate(page)
+    assert "Success! Your notebook passes all the tests." in message.inner_text()
+    assert "validation-success" in (message.get_attribute("class") or "")
+    save_screenshot(page, tmp_path, "student-validate")
+
+
+def test_a_wrong_answer_fails_validation(lab: Lab, page, tmp_path: Path) -> None:
+    _open(page, lab, "exercises/ex01_ridge/ex01_ridge.ipynb")
+    wrong = _answers("ex01_ridge")["ridge_closed_form"].replace("X.T @ X + lam", "X.T @ X - lam")
+    assert wrong != _answers("ex01_ridge")["ridge_closed_form"]
+    _fill_answers(page, lab, {"ridge_closed_form": wrong})
+    message = _validate(page)
+    shown = message.inner_text()
+    assert "The following cell failed" in shown and "primal_lam1_gradient" in shown, shown[:2000]
+    assert "validation-failed" in (message.get_attribute("class") or "")
+    save_screenshot(page, tmp_path, "student-validate-failed")
+
+
+def test_the_formgrader_shows_a_graded_submission(lab: Lab, page, tmp_path: Path) -> None:
+    nb = nbformat.read(REPO_ROOT / "exercises" / "ex01_ridge" / "ex01_ridge.ipynb", as_version=4)
+    answers = _answers("ex01_ridge")
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    folder = lab.root / "submitted" / "alice" / "ex01_ridge"
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / "ex01_ridge.ipynb")
+    graded = subprocess.run([sys.executable, "-m", "grading", "grade", "ex01_ridge", "--workers", "1"],
+                            cwd=lab.root, capture_output=True, text=True, timeout=300)
+    assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-2000:]
+    page.goto(lab.url("formgrader", reset=False))
+    page.wait_for_selector("text=ex01_ridge", timeout=30_000)
+    for name in ("ex01_ridge", "ex02_krr", "ex03_permutation_importance"):
+        assert page.locator(f"text={name}").count() >= 1, f"{name} is not listed"
+    save_screenshot(page, tmp_path, "instructor-assignments")
+    page.goto(lab.url("formgrader/manage_submissions/ex01_ridge", reset=False))
+    row = page.locator("tr", has_text="alice")
+    row.wait_for(timeout=30_000)
+    assert re.search(r"10(\.0)?\s*/\s*10", row.inner_text()), row.inner_text()
+    save_screenshot(page, tmp_path, "instructor-submissions")
