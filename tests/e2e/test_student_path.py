@@ -73,6 +73,7 @@ def test_lab_opens_with_the_nbgrader_tools(lab: Lab, page, tmp_path: Path) -> No
     button = page.locator(".jp-NotebookPanel:visible .validate-button")
     assert button.is_visible() and "Validate" in button.inner_text()
     save_screenshot(page, tmp_path, "student-lab")
+    assert page.locator("text=get notified about official Jupyter news").count() == 0, "the news prompt is back"
 
 
 def test_a_lecture_runs_and_its_slider_moves_the_figure(lab: Lab, page, tmp_path: Path) -> None:
