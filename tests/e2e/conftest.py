@@ -5,7 +5,12 @@ the environment running the tests) on a free loopback port with a random
 token, and is stopped by its process group at the end. The browser is Debian's
 Chromium (``/usr/bin/chromium``): Playwright's own browser download is never
 used. Without Chromium the suite is skipped on a developer's machine and fails
-in CI (``CI`` set, as ``.ci/run`` does).
+in CI (``CI`` set to anything but ``0``/``false``, as ``.ci/run`` does) and
+under ``make screenshots``.
+
+Server and browser live for this folder's tests only (module scope): the rest
+of ``make test`` does not share the machine with an idle Lab, its kernels and
+Chromium.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 from tests.helpers import copy_repo, stop_process_group
@@ -51,9 +57,15 @@ def _need_browser() -> None:
         missing.append("the playwright package (requirements/test.txt)")
     if missing:
         message = "browser tests need " + " and ".join(missing)
-        if os.environ.get("CI"):
+        if _required():
             pytest.fail(message + "; .ci/run installs them", pytrace=False)
-        pytest.skip(message)
+        pytest.skip(message + " (set CI=1 to make this a failure)")
+
+
+def _required() -> bool:
+    """In CI and for `make screenshots` a missing browser is an error, not a reason to skip."""
+    ci = os.environ.get("CI", "").strip().lower()
+    return ci not in ("", "0", "false", "no") or bool(SCREENSHOT_DIR)
 
 
 @dataclass
@@ -78,7 +90,29 @@ def _get(url: str) -> int:
         return err.code
 
 
-@pytest.fixture(scope="session")
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop `make lab` by its process group, then any kernel it started (kernels get their own session)."""
+    try:
+        started = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        started = []
+    stop_process_group(proc)
+    alive = [p for p in started if p.is_running()]
+    for p in alive:
+        try:
+            p.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _gone, alive = psutil.wait_procs(alive, timeout=10)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=10)
+
+
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     _need_browser()
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -86,6 +120,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         free_port = sock.getsockname()[1]
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_"))}
     root = copy_repo(tmp_path_factory.mktemp("e2e") / "course")
+    # A fresh clone's course: no gradebook of whoever ran the tests before.
+    for leftover in ("gradebook.db", "gradebook.db-journal"):
+        (root / leftover).unlink(missing_ok=True)
     venv = Path(sys.prefix)
     (root / ".venv").symlink_to(venv, target_is_directory=True)
     token = secrets.token_hex(16)
@@ -96,7 +133,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     # never reinstall utils from itself.
     proc = subprocess.Popen(
         ["make", "--no-print-directory", "-o", ".venv/.installed", "lab", f"PORT={free_port}", f"LAB_ARGS={args}"],
-        cwd=root, env={**clean_env, "JUPYTER_CONFIG_DIR": str(root.parent / "jupyter-config")},
+        cwd=root, env={**clean_env, "JUPYTER_CONFIG_DIR": str(root.parent / "jupyter-config"),
+             "JUPYTER_RUNTIME_DIR": str(root.parent / "runtime")},
         start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
     )
     lab = Lab(f"http://127.0.0.1:{free_port}", token, root)
@@ -113,11 +151,11 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             pytest.fail(f"JupyterLab did not start (exit {proc.poll()}):\n{log_path.read_text()[-3000:]}")
         yield lab
     finally:
-        stop_process_group(proc)
+        _stop(proc)
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(lab: Lab) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 

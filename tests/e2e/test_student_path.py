@@ -6,6 +6,7 @@ screenshots`` copies them to ``docs/images/`` for the README).
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -17,6 +18,9 @@ import pytest
 
 from tests.e2e.conftest import Lab, save_screenshot
 from utils.paths import REPO_ROOT
+
+#: Each scenario must finish within 90 s (the shared server's start-up is not counted).
+pytestmark = pytest.mark.timeout(90, func_only=True)
 
 SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
 ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
@@ -69,6 +73,14 @@ def test_lab_opens_with_the_nbgrader_tools(lab: Lab, page, tmp_path: Path) -> No
     page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Assignment List$")).click()
     page.wait_for_selector("text=Released assignments", timeout=30_000)
     assert page.locator("text=Downloaded assignments").count() >= 1
+    assert page.locator("text=Submitted assignments").count() >= 1
+    save_screenshot(page, tmp_path, "student-assignment-list")
+    # The course panel: the course of nbgrader_config.py, with a link to its formgrader.
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Course List$")).click()
+    page.wait_for_selector("text=Available formgraders", timeout=30_000)
+    page.locator("#formgrader_list", has_text="mlchem").wait_for(timeout=30_000)
+    save_screenshot(page, tmp_path, "student-course-list")
     _open(page, lab, "exercises/ex01_ridge/ex01_ridge.ipynb")
     button = page.locator(".jp-NotebookPanel:visible .validate-button")
     assert button.is_visible() and "Validate" in button.inner_text()
@@ -177,9 +189,20 @@ def test_the_formgrader_shows_a_graded_submission(lab: Lab, page, tmp_path: Path
     folder = lab.root / "submitted" / "alice" / "ex01_ridge"
     folder.mkdir(parents=True)
     nbformat.write(nb, folder / "ex01_ridge.ipynb")
-    graded = subprocess.run([sys.executable, "-m", "grading", "grade", "ex01_ridge", "--workers", "1"],
-                            cwd=lab.root, capture_output=True, text=True, timeout=300)
+    # The student in the gradebook with a name (`nbgrader db student add`), then `make grade`.
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader runs alembic from PATH, as under make
+    added = subprocess.run(["nbgrader", "db", "student", "add", "alice", "--first-name=Alice", "--last-name=Liddell"],
+                           cwd=lab.root, capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")})
+    assert added.returncode == 0, added.stdout[-2000:] + added.stderr[-2000:]
+    # BIN: the environment's real folder, not the copy's .venv link, which the grading
+    # sandbox (bubblewrap) does not see.
+    graded = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed", "grade",
+                             "ASSIGNMENT=ex01_ridge", "WORKERS=1", f"BIN={bin_dir}"],
+                            cwd=lab.root, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")})
     assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-2000:]
+    assert re.search(r"alice\s+10\s*/\s*10", graded.stdout), graded.stdout[-2000:]
     page.goto(lab.url("formgrader", reset=False))
     page.wait_for_selector("text=ex01_ridge", timeout=30_000)
     for name in ("ex01_ridge", "ex02_krr", "ex03_permutation_importance"):
@@ -188,5 +211,6 @@ def test_the_formgrader_shows_a_graded_submission(lab: Lab, page, tmp_path: Path
     page.goto(lab.url("formgrader/manage_submissions/ex01_ridge", reset=False))
     row = page.locator("tr", has_text="alice")
     row.wait_for(timeout=30_000)
+    assert "Liddell, Alice" in row.inner_text() and "graded" in row.inner_text(), row.inner_text()
     assert re.search(r"10(\.0)?\s*/\s*10", row.inner_text()), row.inner_text()
     save_screenshot(page, tmp_path, "instructor-submissions")
