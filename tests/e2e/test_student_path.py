@@ -84,7 +84,11 @@ def test_lab_opens_with_the_nbgrader_tools(lab: Lab, page, tmp_path: Path) -> No
     _open(page, lab, "exercises/ex01_ridge/ex01_ridge.ipynb")
     button = page.locator(".jp-NotebookPanel:visible .validate-button")
     assert button.is_visible() and "Validate" in button.inner_text()
+    page.get_by_text(re.compile(r"\| Idle$")).first.wait_for(timeout=30_000)  # the status bar's kernel
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Course List$")).wait_for()
     save_screenshot(page, tmp_path, "student-lab")
+    page.keyboard.press("Escape")
     assert page.locator("text=get notified about official Jupyter news").count() == 0, "the news prompt is back"
 
 
