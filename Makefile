@@ -25,8 +25,10 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 DATA_STAMP := $(VENV)/.installed-data
 
-# Grading: `make collect ASSIGNMENT=ex01_ridge ZIP=downloads.zip`, `make grade ASSIGNMENT=ex01_ridge`.
+# Grading: `make collect ASSIGNMENT=ex01_ridge ZIP=downloads.zip`, `make grade ASSIGNMENT=ex01_ridge`
+# (`STUDENT="alice bob"` grades only those students).
 ASSIGNMENT ?=
+STUDENT ?=
 ZIP ?=
 PATTERN ?=
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -101,9 +103,9 @@ collect: $(STAMP) ## Import an LMS download: make collect ASSIGNMENT=ex01_ridge 
 	@[ -n "$(ASSIGNMENT)" ] && [ -n "$(ZIP)" ] || { echo "usage: make collect ASSIGNMENT=<name> ZIP=<archive.zip> [PATTERN='<regex>']" >&2; exit 2; }
 	$(BIN)/python -m grading collect "$(ASSIGNMENT)" "$(ZIP)" $(if $(PATTERN),--pattern '$(PATTERN)')
 
-grade: $(STAMP) ## Grade every submission: make grade ASSIGNMENT=ex01_ridge [WORKERS=2]
-	@[ -n "$(ASSIGNMENT)" ] || { echo "usage: make grade ASSIGNMENT=<name> [WORKERS=N]" >&2; exit 2; }
-	$(BIN)/python -m grading grade "$(ASSIGNMENT)" --workers $(WORKERS) $(GRADE_ARGS)
+grade: $(STAMP) ## Grade every submission: make grade ASSIGNMENT=ex01_ridge [STUDENT="alice bob"] [WORKERS=2]
+	@[ -n "$(ASSIGNMENT)" ] || { echo "usage: make grade ASSIGNMENT=<name> [STUDENT=\"<id> ...\"] [WORKERS=N]" >&2; exit 2; }
+	$(BIN)/python -m grading grade "$(ASSIGNMENT)" --workers $(WORKERS) $(foreach s,$(STUDENT),--student '$(s)') $(GRADE_ARGS)
 
 # Benchmarks compare against reference implementations (dscribe) that students never need:
 # they get their own environment, .venv-bench, from requirements/bench.txt.

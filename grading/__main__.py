@@ -18,7 +18,9 @@ def main(argv: list[str] | None = None) -> int:
     grade = sub.add_parser("grade", help="grade every submission of an assignment")
     grade.add_argument("assignment")
     grade.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS") or 0) or os.cpu_count())
-    grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    grade.add_argument("--student", action="append",
+                       help="grade only this student (repeatable; make grade STUDENT=\"a b\"); "
+                            "the grades CSV keeps the other students' rows")
     grade.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
     grade.add_argument("--notebook-timeout", type=float, default=300.0, help="seconds per notebook (default 300)")
     grade.add_argument("--output-limit", type=int, default=256 * 1024, help="bytes of output kept per cell")

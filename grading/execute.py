@@ -1,9 +1,21 @@
-"""Execute a rebuilt notebook with time limits and an output cap.
+"""Execute a rebuilt notebook with time, memory and output limits.
 
-Each code cell runs in a Jupyter kernel. A cell that exceeds its time limit,
-or a kernel that dies (``os._exit``, a crash), ends that kernel: the cell gets
-an error output saying what happened, a fresh kernel starts, and grading goes
-on with the next cell. Output beyond a byte cap is dropped. Hidden tests run
+Each code cell runs in a Jupyter kernel, and a limit costs only the cell that
+hit it:
+
+* A cell that exceeds its time limit is interrupted (``KeyboardInterrupt``)
+  and the notebook goes on with the next cell in the same kernel, its state
+  kept. Only when the interrupt has no effect within a few seconds (code that
+  swallows ``KeyboardInterrupt`` or C code that ignores signals) is the
+  kernel ended and a fresh one started.
+* An allocation beyond the data-segment limit (see :mod:`grading.sandbox`)
+  raises ``MemoryError`` in its cell; the kernel lives on.
+* A kernel that dies (``os._exit``, a crash, or the resident-memory watchdog
+  as the last resort) is replaced by a fresh kernel for the next cell.
+
+Each such cell gets an error output saying which limit it hit, and the
+execution a flag (``timeout``, ``memory-limit``, ``kernel-died``) with a
+message naming the cell. Output beyond a byte cap is dropped. Hidden tests run
 as a separate step after the visible part of their cell, and whatever they
 print is replaced by one line per hidden test group, so feedback can never
 show their source, values or tracebacks.
@@ -14,11 +26,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async
 from nbformat import NotebookNode
 
 from grading.notebook import is_test, nbgrader_meta, split_hidden
@@ -28,14 +42,45 @@ HIDDEN_PLACEHOLDER = "# (hidden tests run here when your notebook is graded)\n"
 
 @dataclass
 class Limits:
-    """Resource limits of one submission."""
+    """Resource limits of one submission.
+
+    Attributes
+    ----------
+    cell_timeout
+        Seconds a cell may run before it is interrupted.
+    notebook_timeout
+        Seconds the whole notebook may run; later cells are not run.
+    output_bytes_per_cell
+        Output kept per cell; the rest is dropped.
+    startup_timeout
+        Seconds a kernel may take to start.
+    memory_bytes
+        Data-segment limit (``RLIMIT_DATA``) of each kernel process: a larger
+        allocation raises ``MemoryError`` in its cell.
+    watchdog_bytes
+        Resident memory of the kernel's process tree at which the watchdog
+        kills the kernel (the last resort); ``None`` for :attr:`watchdog_limit`'s default.
+    interrupt_grace
+        Seconds an interrupted cell may take to stop before its kernel is ended.
+    sandbox
+        Use bubblewrap when this machine can.
+    """
 
     cell_timeout: float = 60.0
     notebook_timeout: float = 300.0
     output_bytes_per_cell: int = 256 * 1024
     startup_timeout: float = 60.0
     memory_bytes: int = 2 * 2**30
-    sandbox: bool = True  # use bubblewrap when this machine can
+    watchdog_bytes: int | None = None
+    interrupt_grace: float = 5.0
+    sandbox: bool = True
+
+    @property
+    def watchdog_limit(self) -> int:
+        """The watchdog's threshold: ``watchdog_bytes``, else ``memory_bytes`` plus half as much (at least 512 MiB more)."""
+        if self.watchdog_bytes is not None:
+            return self.watchdog_bytes
+        return self.memory_bytes + max(self.memory_bytes // 2, 512 * 2**20)
 
 
 @dataclass
@@ -56,9 +101,38 @@ class Execution:
 
 
 class _CappedClient(NotebookClient):
-    """A NotebookClient that keeps at most ``cap`` bytes of output per cell."""
+    """A NotebookClient that keeps at most ``cap`` bytes of output per cell.
+
+    On a cell timeout it interrupts the kernel and waits up to ``grace``
+    seconds for the cell to stop (setting ``interrupted``); only if it does
+    not stop is :class:`CellTimeoutError` raised. (nbclient's own
+    ``interrupt_on_timeout`` would wait for the cell forever.)
+    """
 
     cap: int = 256 * 1024
+    grace: float = 5.0
+    interrupted: bool = False
+
+    async def _async_poll_for_reply(self, msg_id: str, cell: NotebookNode, timeout: int | None,
+                                    task_poll_output_msg: Any, task_poll_kernel_alive: Any) -> dict[str, Any]:
+        self._pending_msg_id = msg_id
+        return await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
+                                                   task_poll_kernel_alive)
+
+    async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> dict[str, Any]:
+        """Interrupt the running cell; return its reply, or raise if it does not stop in time."""
+        assert self.km is not None and self.kc is not None
+        self.interrupted = True
+        await ensure_async(self.km.interrupt_kernel())
+        stop = time.monotonic() + self.grace
+        while (left := stop - time.monotonic()) > 0:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=left))
+            except Empty:
+                break
+            if msg["parent_header"].get("msg_id") == self._pending_msg_id:
+                return msg
+        raise CellTimeoutError.error_from_timeout_and_cell("Cell execution timed out", timeout, cell)
 
     def output(self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None, cell_index: int):
         used = getattr(self, "_used", {})
@@ -78,6 +152,7 @@ class _CappedClient(NotebookClient):
 
 
 def _error(ename: str, evalue: str) -> NotebookNode:
+    """An error output carrying a note from the grader."""
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
@@ -114,9 +189,10 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None,
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
     plan = _plan(nb, transform)
+    mib = limits.memory_bytes // 2**20
     index = 0
     while index < len(plan):
-        km = sandbox.kernel_manager(workdir, cpu_seconds, use_bwrap, extra_env)
+        km = sandbox.kernel_manager(workdir, cpu_seconds, use_bwrap, extra_env, limits.memory_bytes)
         client = _CappedClient(
             nb, km=km, timeout=limits.cell_timeout, allow_errors=True, interrupt_on_timeout=False,
             startup_timeout=int(limits.startup_timeout),
@@ -124,6 +200,7 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None,
             resources={"metadata": {"path": str(workdir)}},
         )
         client.cap = limits.output_bytes_per_cell
+        client.grace = limits.interrupt_grace
         watchdog = None
         # The kernel process's own stdout/stderr (start-up banner, low-level crashes) go to a
         # log beside the submission, not to the instructor's terminal; cell output comes over ZMQ.
@@ -132,7 +209,7 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None,
             with client.setup_kernel(cwd=str(workdir), env=sandbox.kernel_env(workdir, extra_env),
                                      stdout=kernel_log, stderr=kernel_log):
                 kernel_pid = km.provisioner.pid
-                watchdog = sandbox.MemoryWatchdog(kernel_pid, limits.memory_bytes)
+                watchdog = sandbox.MemoryWatchdog(kernel_pid, limits.watchdog_limit)
                 watchdog.start()
                 while index < len(plan):
                     cell_index, part, source = plan[index]
@@ -142,21 +219,27 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None,
                     remaining = max(1.0, min(limits.cell_timeout, deadline - time.monotonic()))
                     client.timeout = int(remaining) if remaining >= 1 else 1
                     try:
-                        _execute_part(client, cell, cell_index, part, source)
+                        client.interrupted = False
+                        enames = _execute_part(client, cell, cell_index, part, source)
+                        if client.interrupted:
+                            cell.outputs.append(_error("CellTimeout", f"this cell was stopped after {client.timeout} s (its time limit); the notebook continued with the next cell"))
+                            result.note("timeout", f"cell {cell_index} exceeded its time limit of {client.timeout} s and was interrupted; later cells still ran")
+                        if "MemoryError" in enames:
+                            cell.outputs.append(_error("MemoryLimit", f"this cell hit the memory limit of {mib} MiB (MemoryError); the notebook continued with the next cell"))
+                            result.note("memory-limit", f"cell {cell_index} hit the memory limit of {mib} MiB (MemoryError); later cells still ran")
                         if record is not None:
                             new, offset = read_new_records(record, offset)
                             if is_test(cell):
                                 gid = nbgrader_meta(cell).get("grade_id", "")
                                 result.records.setdefault(gid, []).extend(new)
-                    except CellTimeoutError:
-                        cell.outputs.append(_error("CellTimeout", f"this cell did not finish within {client.timeout} s and was stopped"))
-                        result.note("timeout", f"cell {cell_index} exceeded its time limit")
-                        index += 1
-                        break  # a fresh kernel for what follows
-                    except DeadKernelError:
+                    except (CellTimeoutError, DeadKernelError) as err:
+                        # The kernel is gone or will be ended: a fresh one for what follows.
                         if watchdog.tripped:
-                            cell.outputs.append(_error("MemoryLimit", f"this cell used more than {limits.memory_bytes // 2**20} MiB of memory and was stopped"))
-                            result.note("memory-limit", f"cell {cell_index} exceeded the memory limit")
+                            cell.outputs.append(_error("MemoryLimit", f"the kernel's processes used more than {limits.watchdog_limit // 2**20} MiB of resident memory in this cell and were killed; later cells ran in a fresh kernel"))
+                            result.note("memory-limit", f"cell {cell_index} exceeded the resident memory limit of {limits.watchdog_limit // 2**20} MiB; the kernel was killed")
+                        elif isinstance(err, CellTimeoutError):
+                            cell.outputs.append(_error("CellTimeout", f"this cell did not finish within {client.timeout} s and did not stop when interrupted: its kernel was ended and later cells ran in a fresh one"))
+                            result.note("timeout", f"cell {cell_index} exceeded its time limit of {client.timeout} s and ignored the interrupt; later cells ran in a fresh kernel")
                         else:
                             cell.outputs.append(_error("KernelDied", "the kernel died while running this cell (os._exit or a crash)"))
                             result.note("kernel-died", f"the kernel died in cell {cell_index}")
@@ -211,9 +294,10 @@ def _plan(nb: NotebookNode, transform=None) -> list[tuple[int, str, str]]:
     return plan
 
 
-def _execute_part(client: _CappedClient, cell: NotebookNode, index: int, part: str, source: str) -> None:
+def _execute_part(client: _CappedClient, cell: NotebookNode, index: int, part: str, source: str) -> list[str]:
+    """Run one part of ``cell``; the names of the errors it raised."""
     if not source.strip():
-        return
+        return []
     scratch = nbformat.v4.new_code_cell(source)
     scratch.metadata = cell.metadata
     try:
@@ -229,3 +313,4 @@ def _execute_part(client: _CappedClient, cell: NotebookNode, index: int, part: s
             cell.outputs.extend(scratch.outputs)
             if scratch.get("execution_count"):
                 cell.execution_count = scratch.execution_count
+    return [o.get("ename", "") for o in scratch.outputs if o.get("output_type") == "error"]

@@ -5,6 +5,11 @@ answer cell replaced by the student's cell of the same ``grade_id``; every
 test, locked and description cell comes from the source. Duplicated cells,
 deleted or edited test cells, changed points, flags, grade ids or kernelspec
 therefore cannot change what is graded; each is reported as a flag.
+
+Cells without a grade id (e.g. an exercise's "Check it yourself" cell) are
+ordinary cells the student may edit, move or delete, as in stock nbgrader: the
+student's version of each is run once, after the graded cell that precedes it
+in the submission; the instructor's copy of such a cell is not added again.
 """
 
 from __future__ import annotations
@@ -109,6 +114,10 @@ def read_submission(path: Path, max_bytes: int = 50 * 2**20) -> tuple[NotebookNo
 def rebuild(source: NotebookNode, student: NotebookNode) -> Rebuilt:
     """The instructor's notebook with the student's answers (and extra cells) in place.
 
+    Every cell with a grade id comes from ``source`` (answer cells with the
+    student's text); every cell without one comes from ``student``, once, after
+    the graded cell it follows there.
+
     Parameters
     ----------
     source
@@ -144,11 +153,13 @@ def rebuild(source: NotebookNode, student: NotebookNode) -> Rebuilt:
         else:
             extras.setdefault(last_known, []).append(_plain(cell))
 
-    for cell in extras.get(None, []):
-        out.nb.cells.append(cell)
+    student_ids = {nbgrader_meta(c).get("grade_id") for c in student.cells if isinstance(c, dict)}
+    out.nb.cells.extend(extras.get(None, []))
     for src in source.cells:
         gid = nbgrader_meta(src).get("grade_id")
-        if gid and is_answer(src):
+        if not gid:
+            continue  # an ordinary cell: the student's copy, if any, is among the extras
+        if is_answer(src):
             if gid in answers:
                 cell = copy.deepcopy(src)
                 student_cell = answers[gid]
@@ -161,19 +172,57 @@ def rebuild(source: NotebookNode, student: NotebookNode) -> Rebuilt:
                 out.note("restored-cell", f"answer cell '{gid}' was deleted; it was graded as unanswered")
         else:
             cell = copy.deepcopy(src)
-            if gid and gid not in {nbgrader_meta(c).get("grade_id") for c in student.cells if isinstance(c, dict)}:
+            if gid not in student_ids:
                 out.note("restored-cell", f"cell '{gid}' was deleted; the instructor's version was restored")
         if cell.get("cell_type") == "code":
             cell["outputs"] = []
             cell["execution_count"] = None
         out.nb.cells.append(cell)
-        for extra in extras.get(gid, []) if gid else []:
-            out.nb.cells.append(extra)
+        out.nb.cells.extend(extras.get(gid, []))
     if student.get("metadata", {}).get("kernelspec") != source.get("metadata", {}).get("kernelspec"):
         out.note("kernelspec", "the notebook's kernel was changed; the course kernel was used")
     for cell in out.nb.cells:
         cell["id"] = uuid.uuid4().hex[:8]
     return out
+
+
+#: What an answer cell holds in the stand-in notebook of an unreadable submission.
+UNREAD_CODE = "# No answer: the submitted notebook could not be read (see the top of this page).\n"
+UNREAD_TEXT = "*No answer: the submitted notebook could not be read (see the top of this page).*"
+
+
+def unreadable_notebook(source: NotebookNode, messages: list[str], hidden_note: str = "") -> NotebookNode:
+    """A stand-in for a submission that could not be read or run, to save as its autograded notebook.
+
+    It is the instructor's notebook with a note on top saying what happened,
+    every answer cell replaced by a line saying there is no answer, and every
+    test cell failed without running (its hidden tests replaced by
+    ``hidden_note``), so nbgrader's gradebook, formgrader and feedback treat it
+    like any graded submission that scored zero.
+    """
+    reasons = "\n".join(f"- {m}" for m in dict.fromkeys(messages)) or "- (no details)"
+    note = ("## This submission could not be graded\n\n"
+            f"{reasons}\n\n"
+            "Nothing in it could be run, so every automatically graded part scores 0. "
+            "Please ask your instructor how to resubmit.")
+    nb = nbformat.v4.new_notebook(metadata=copy.deepcopy(source.metadata))
+    nb.cells.append(nbformat.v4.new_markdown_cell(note))
+    for src in source.cells:
+        cell = copy.deepcopy(src)
+        if is_answer(cell):
+            cell["source"] = UNREAD_CODE if cell.get("cell_type") == "code" else UNREAD_TEXT
+        elif is_test(cell):
+            visible, hidden = split_hidden(_as_text(cell.get("source", "")))
+            cell["source"] = visible.rstrip("\n") + "\n" + hidden_note if hidden.strip() else visible
+        if cell.get("cell_type") == "code":
+            cell["execution_count"] = None
+            cell["outputs"] = [nbformat.v4.new_output(
+                "error", ename="NotRun", evalue="the submission could not be read",
+                traceback=["NotRun: the submission could not be read"])] if is_test(cell) else []
+        nb.cells.append(cell)
+    for cell in nb.cells:
+        cell["id"] = uuid.uuid4().hex[:8]
+    return nb
 
 
 def _key_meta(cell: dict) -> dict:

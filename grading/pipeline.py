@@ -3,32 +3,56 @@
 Workers (separate processes) read, rebuild and execute submissions and return
 plain data; only the main process writes the gradebook, the autograded
 notebooks and the grades CSV. Feedback HTML is rendered in the workers
-afterwards (nbgrader's own feedback converter, which only reads the gradebook).
+afterwards (nbgrader's own feedback converter, which only reads the gradebook,
+with the course's template ``grading/templates/feedback.html.j2``).
+
+One run at a time per course: :func:`course_lock` holds ``<root>/.grading.lock``
+for the whole run. Scratch folders live in the system temp folder, named
+``mlchem-<kind>-<pid>-*`` after the process that made them, so a run removes
+those a killed run left behind (:func:`remove_stale_scratch`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import datetime
+import fcntl
+import functools
+import getpass
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
+import psutil
+from nbgrader.api import Gradebook, MissingEntry, SubmittedNotebook
+from nbgrader.preprocessors import GetGrades
+from traitlets.config import Config
 
 from grading import sandbox, verdict
-from grading.execute import Limits, run
+from grading.execute import HIDDEN_PLACEHOLDER, Limits, run
 from grading.notebook import is_test, nbgrader_meta
-from grading.notebook import SubmissionError, find_notebook, read_submission, rebuild
+from grading.notebook import SubmissionError, find_notebook, read_submission, rebuild, unreadable_notebook
 
 CSV_FIELDS = ["student_id", "score", "max_score", "needs_manual_grade", "flags", "message"]
+#: The course's feedback page: nbgrader's, saying "not graded yet" for answers awaiting a grader.
+FEEDBACK_TEMPLATE = Path(__file__).resolve().parent / "templates" / "feedback.html.j2"
+#: Held by the running ``make grade`` of a course (git-ignored).
+LOCK_FILE = ".grading.lock"
+#: Scratch folders: ``mlchem-<kind>-<pid of the process that made it>-<random>`` in the system temp folder.
+SCRATCH = re.compile(r"^mlchem-(?:grade|reference|release)-(?P<pid>\d+)-")
 
 
 @dataclass
@@ -66,6 +90,92 @@ def source_notebooks(root: Path, assignment: str) -> list[Path]:
     return notebooks
 
 
+def scratch(kind: str) -> tempfile.TemporaryDirectory:
+    """A private scratch folder in the system temp folder, named after this process (see :data:`SCRATCH`).
+
+    The system temp folder keeps the kernel's socket paths short (Unix sockets
+    allow about 100 characters), whatever the course's own path.
+    """
+    return tempfile.TemporaryDirectory(prefix=f"mlchem-{kind}-{os.getpid()}-")
+
+
+def remove_stale_scratch(folder: Path | None = None) -> list[Path]:
+    """Remove the scratch folders whose process is gone (a killed run's); return them.
+
+    Folders of running processes, and those this user may not remove, stay.
+    """
+    folder = Path(folder or tempfile.gettempdir())
+    removed = []
+    for path in folder.glob("mlchem-*-*-*"):
+        found = SCRATCH.match(path.name)
+        if not found or not path.is_dir() or path.is_symlink() or running(int(found["pid"])):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            removed.append(path)
+    return removed
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` is alive (a killed process not yet reaped is not)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:  # another user's process we may not inspect: assume it runs
+        return True
+
+
+@contextlib.contextmanager
+def course_lock(root: Path, assignment: str) -> Iterator[Path]:
+    """Hold ``<root>/.grading.lock`` while grading; exit at once if another run holds it.
+
+    The lock is an ``flock`` on the file, so the system releases it when the
+    run ends in any way, killed included; the file says who holds it.
+    """
+    path = root / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o664)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = describe_holder(os.pread(fd, 4096, 0))
+            raise SystemExit(f"error: another grading run of this course is going on ({holder}); "
+                             f"nothing was changed. Try again when it has finished (lock: {path}).") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(lock_details(assignment)).encode() + b"\n", 0)
+        try:
+            yield path
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def lock_details(assignment: str) -> dict[str, object]:
+    """Who is grading: written into the lock file for the run that has to wait."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no name for this uid (containers)
+        user = str(os.getuid())
+    return {"pid": os.getpid(), "user": user, "host": socket.gethostname(), "assignment": assignment,
+            "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+
+
+def describe_holder(raw: bytes) -> str:
+    """One line about the run holding the lock, from the lock file's content."""
+    try:
+        info = json.loads(raw.decode())
+        pid = int(info["pid"])
+    except Exception:
+        return "no details in the lock file yet"
+    text = (f"{info.get('user', '?')} on {info.get('host', '?')}, pid {pid}, "
+            f"grading {info.get('assignment', '?')} since {info.get('started', '?')}")
+    if info.get("host") == socket.gethostname() and not running(pid):
+        text += "; that process has ended but processes it started still hold the lock"
+    return text
+
+
 def grade_one(root: str, assignment: str, student: str, notebook: str, limits: Limits) -> Outcome:
     """Worker: read, rebuild and execute one student's notebook. Never raises."""
     out = Outcome(student, notebook_name=notebook)
@@ -80,13 +190,14 @@ def grade_one(root: str, assignment: str, student: str, notebook: str, limits: L
         rebuilt = rebuild(source, student_nb)
         out.flags += rebuilt.flags
         out.messages += rebuilt.messages
-        with tempfile.TemporaryDirectory(prefix="mlchem-grade-") as tmp:
+        with scratch("grade") as tmp:
             work = Path(tmp)
             sandbox.prepare(work, root_path)
-            out.trusted = verdict.install_wrapper(work)
+            out.trusted = verdict.install_recorder(work)
+            strip = functools.partial(verdict.strip_expected, positions=verdict.positions_for(root))
             execution = run(rebuilt.nb, work, limits,
                             record=work / ".records.jsonl" if out.trusted else None,
-                            transform=verdict.strip_expected if out.trusted else None)
+                            transform=strip if out.trusted else None)
             out.records = execution.records
         out.flags += [f for f in execution.flags if f not in out.flags]
         out.messages += execution.messages
@@ -105,10 +216,10 @@ def grade_one(root: str, assignment: str, student: str, notebook: str, limits: L
 def reference_run(root: str, assignment: str, notebook: str, limits: Limits) -> dict[str, list]:
     """Worker: run the instructor's notebook with recording helpers; records per test cell."""
     source = nbformat.read(Path(root) / "solutions" / assignment / notebook, as_version=4)
-    with tempfile.TemporaryDirectory(prefix="mlchem-reference-") as tmp:
+    with scratch("reference") as tmp:
         work = Path(tmp)
         sandbox.prepare(work, Path(root))
-        if not verdict.install_wrapper(work):
+        if not verdict.install_recorder(work):
             return {}
         execution = run(source, work, limits, record=work / ".records.jsonl", mode="reference")
     failing = [nbgrader_meta(c).get("grade_id") for c in source.cells
@@ -118,27 +229,54 @@ def reference_run(root: str, assignment: str, notebook: str, limits: Limits) -> 
     return execution.records
 
 
-def apply_verdicts(nb: nbformat.NotebookNode, reference: dict[str, list], outcome: Outcome) -> None:
-    """Fail every test cell whose recorded values differ from the trusted reference."""
+def apply_verdicts(nb: nbformat.NotebookNode, reference: dict[str, list], outcome: Outcome, root: Path) -> None:
+    """Fail every test cell whose recorded values the trusted judges reject.
+
+    The message names each failed check; for a check the student can see (its
+    name is in the visible part of the cell) it also gives the values, as
+    Validate does. Tracebacks quote the test lines as the student sees them,
+    not with the expected values removed.
+    """
+    trusted = verdict.trusted_for(str(root))
+    if trusted is None:
+        return
+    positions = trusted.positions()
     for cell in nb.cells:
         gid = nbgrader_meta(cell).get("grade_id")
-        if not (is_test(cell) and gid in reference and reference[gid]):
+        if not is_test(cell):
             continue
-        missing, failed = verdict.judge(reference[gid], outcome.records.get(gid, []))
+        visible = cell.source.split(HIDDEN_PLACEHOLDER)[0]
+        stripped = verdict.strip_expected(visible, positions)
+        for output in cell.outputs:
+            if output.get("output_type") == "error" and stripped != visible:
+                output["traceback"] = [verdict.restore_lines(t, visible, stripped) for t in output.get("traceback", [])]
+        if gid not in reference or not reference[gid]:
+            continue
+        findings = verdict.judge(reference[gid], outcome.records.get(gid, []), trusted)
         errored = any(o.get("output_type") == "error" for o in cell.outputs)
+        missing = [f for f in findings if f.status == "missing"]
         if missing and not errored:
             # The cell ran without an error, yet its checks never happened:
             # something in the notebook switched them off.
             if "checks-bypassed" not in outcome.flags:
                 outcome.flags.append("checks-bypassed")
             outcome.messages.append(f"the checks of '{gid}' did not run although the cell raised no error")
-        if missing or failed:
-            text = "; ".join(filter(None, [
-                f"checks that did not run: {', '.join(missing)}" if missing else "",
-                f"values that differ from the reference: {', '.join(failed)}" if failed else "",
-            ]))
+        if any(f.status == "tampered" for f in findings) and "records-tampered" not in outcome.flags:
+            outcome.flags.append("records-tampered")
+            outcome.messages.append(f"something other than the checks of '{gid}' wrote check records")
+        if findings:
+            lines = []
+            for finding in findings:
+                shown = re.search(rf"""(["']){re.escape(finding.name)}\1""", visible)
+                if finding.status == "failed" and shown:
+                    lines.append(finding.message)
+                elif finding.status == "failed":
+                    lines.append(f"{finding.name}: a hidden check failed")
+                else:
+                    lines.append(finding.message)
+            text = "\n".join(lines)
             cell.outputs.append(nbformat.v4.new_output(
-                "error", ename="CheckFailed", evalue=text, traceback=[f"CheckFailed: {text}"]))
+                "error", ename="CheckFailed", evalue=text, traceback=[f"CheckFailed: {line}" for line in lines]))
 
 
 def tool_env() -> dict[str, str]:
@@ -152,24 +290,48 @@ def tool_env() -> dict[str, str]:
     return env
 
 
-_API = None
+class GetGradesAndStatus(GetGrades):
+    """nbgrader's GetGrades, also telling the template which answers nobody has graded yet.
+
+    nbgrader shows such an answer as "Score: 0.0 / 2.0"; the course's template
+    (:data:`FEEDBACK_TEMPLATE`) says "not graded yet" where ``graded`` is false.
+    """
+
+    def _get_score(self, cell: nbformat.NotebookNode, resources: dict) -> None:
+        super()._get_score(cell, resources)
+        grade = self.gradebook.find_grade(cell.metadata["nbgrader"]["grade_id"], self.notebook_id,
+                                          self.assignment_id, self.student_id)
+        cell.metadata.nbgrader["graded"] = grade.auto_score is not None or grade.manual_score is not None
+
+
+def feedback_config(root: str) -> Config:
+    """nbgrader's configuration of the course, set up for the course's feedback pages."""
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+    config = Config()
+    config_file = Path(root) / "nbgrader_config.py"
+    exec(compile(config_file.read_text(), str(config_file), "exec"),
+         {"get_config": lambda: config, "__file__": str(config_file)})
+    config.CourseDirectory.root = root
+    config.GenerateFeedback.preprocessors = [GetGradesAndStatus, CSSHTMLHeaderPreprocessor]
+    # An absolute template file: nbconvert adds its folder to the search path, and
+    # it extends nbgrader's feedback template (template name "feedback", which
+    # nbgrader's API sets) without touching the formgrader's templates.
+    config.HTMLExporter.template_file = str(FEEDBACK_TEMPLATE)
+    return config
+
+
+_API: dict[str, object] = {}  # course root -> NbGraderAPI, made once per worker
 
 
 def _feedback_one(root: str, assignment: str, student: str) -> str | None:
     """Worker: render nbgrader's feedback HTML for one student (reads the gradebook only)."""
-    global _API
     try:
-        if _API is None:
+        if root not in _API:
             from nbgrader.apps import NbGraderAPI
-            from traitlets.config import Config
 
-            config = Config()
-            config_file = Path(root) / "nbgrader_config.py"
-            exec(compile(config_file.read_text(), str(config_file), "exec"),
-                 {"get_config": lambda: config, "__file__": str(config_file)})
-            config.CourseDirectory.root = root
-            _API = NbGraderAPI(config=config)
-        result = _API.generate_feedback(assignment, student, force=True)
+            _API[root] = NbGraderAPI(config=feedback_config(root))
+        result = _API[root].generate_feedback(assignment, student, force=True)
         if not result.get("success"):
             return (result.get("error") or "unknown error").strip().splitlines()[-1]
     except Exception as err:
@@ -179,29 +341,33 @@ def _feedback_one(root: str, assignment: str, student: str) -> str | None:
 
 def ensure_assignment_in_gradebook(root: Path, assignment: str) -> None:
     """Register the assignment's cells in the gradebook (without touching exercises/)."""
-    with tempfile.TemporaryDirectory() as scratch:
+    with scratch("release") as release:
         result = subprocess.run(
             [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force", "--quiet",
-             f"--CourseDirectory.release_directory={scratch}"],
+             f"--CourseDirectory.release_directory={release}"],
             cwd=root, capture_output=True, text=True, env=tool_env(),
         )
     if result.returncode != 0:
         raise SystemExit(f"error: nbgrader could not register {assignment}:\n{result.stderr[-2000:]}")
 
 
-def save(root: Path, assignment: str, outcome: Outcome, reference: dict[str, list] | None = None) -> dict[str, str]:
-    """Main process: write the autograded notebook and the grades; return the CSV row."""
-    import warnings
+def save(root: Path, assignment: str, outcome: Outcome, reference: dict[str, list] | None = None,
+         flagged_before: bool = False) -> dict[str, str]:
+    """Main process: write the autograded notebook and the grades; return the CSV row.
 
-    from nbgrader.api import Gradebook, MissingEntry
-    from nbgrader.preprocessors import SaveAutoGrades
+    A submission that could not be read or run gets a stand-in autograded
+    notebook (:func:`grading.notebook.unreadable_notebook`) that scores zero,
+    so it is listed, flagged and given feedback like every other. The
+    submission is flagged in the gradebook (the formgrader's "Flagged?") when
+    ``outcome`` has flags; a mark is cleared only when ``flagged_before`` says
+    the previous run set it, so a grader's own mark stays.
+    """
+    import warnings
 
     warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own SQLAlchemy noise
 
-    db_url = f"sqlite:///{root / 'gradebook.db'}"
     name = Path(outcome.notebook_name).stem
-    target = root / "autograded" / outcome.student_id / assignment
-    with Gradebook(db_url) as gb:
+    with Gradebook(gradebook_url(root)) as gb:
         gb.update_or_create_student(outcome.student_id)
         try:
             gb.find_submission(assignment, outcome.student_id)
@@ -210,32 +376,16 @@ def save(root: Path, assignment: str, outcome: Outcome, reference: dict[str, lis
         if outcome.notebook_json is not None:
             nb = nbformat.reads(outcome.notebook_json, as_version=4)
             if reference and outcome.trusted:
-                apply_verdicts(nb, reference, outcome)
-            target.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, target / outcome.notebook_name)
-            resources = {"nbgrader": {"notebook": name, "assignment": assignment,
-                                      "student": outcome.student_id, "db_url": db_url}}
-            before = {g.name: (g.auto_score, g.needs_manual_grade)
-                      for g in gb.find_submission_notebook(name, assignment, outcome.student_id).grades}
-            SaveAutoGrades().preprocess(nb, resources)
-            # nbgrader re-opens every manually graded cell on a rerun; keep a
-            # grader's decision when the autograder's verdict did not change.
-            gb.db.expire_all()
-            for grade in gb.find_submission_notebook(name, assignment, outcome.student_id).grades:
-                old_auto, old_needs = before.get(grade.name, (None, True))
-                if grade.manual_score is not None and grade.auto_score == old_auto and not old_needs:
-                    grade.needs_manual_grade = False
-            gb.db.commit()
+                apply_verdicts(nb, reference, outcome, root)
         else:
-            # Nothing could be run: every autograded cell scores zero.
-            sub_nb = gb.find_submission_notebook(name, assignment, outcome.student_id)
-            for grade in sub_nb.grades:
-                if grade.cell.notebook.name == name and not grade.cell.cell_type == "markdown":
-                    grade.auto_score = 0.0
-                    grade.needs_manual_grade = grade.manual_score is not None
-            gb.db.commit()
-            if target.exists():
-                shutil.rmtree(target)
+            nb = _stand_in(root, assignment, outcome)
+        _save_autograded(gb, root, assignment, outcome, nb)
+        sub_nb = gb.find_submission_notebook(name, assignment, outcome.student_id)
+        if outcome.notebook_json is None:
+            _zero_unanswered(sub_nb)
+        if outcome.flags or flagged_before:
+            sub_nb.flagged = bool(outcome.flags)
+        gb.db.commit()
         sub = gb.find_submission(assignment, outcome.student_id)
         row = {
             "student_id": outcome.student_id,
@@ -248,10 +398,62 @@ def save(root: Path, assignment: str, outcome: Outcome, reference: dict[str, lis
     return row
 
 
+def gradebook_url(root: Path) -> str:
+    """The course's gradebook, as nbgrader_config.py names it."""
+    return f"sqlite:///{root / 'gradebook.db'}"
+
+
+def _stand_in(root: Path, assignment: str, outcome: Outcome) -> nbformat.NotebookNode:
+    """The autograded notebook of a submission that could not be read or run."""
+    from grading.execute import HIDDEN_PLACEHOLDER
+
+    source = nbformat.read(root / "solutions" / assignment / outcome.notebook_name, as_version=4)
+    return unreadable_notebook(source, outcome.messages, HIDDEN_PLACEHOLDER)
+
+
+def _save_autograded(gb: Gradebook, root: Path, assignment: str, outcome: Outcome, nb: nbformat.NotebookNode) -> None:
+    """Write ``nb`` as the autograded notebook and save its automatic grades (nbgrader's SaveAutoGrades)."""
+    from nbgrader.preprocessors import SaveAutoGrades
+
+    name = Path(outcome.notebook_name).stem
+    target = root / "autograded" / outcome.student_id / assignment
+    target.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target / outcome.notebook_name)
+    resources = {"nbgrader": {"notebook": name, "assignment": assignment,
+                              "student": outcome.student_id, "db_url": gradebook_url(root)}}
+    before = {g.name: (g.auto_score, g.needs_manual_grade)
+              for g in gb.find_submission_notebook(name, assignment, outcome.student_id).grades}
+    SaveAutoGrades().preprocess(nb, resources)
+    # nbgrader re-opens every manually graded cell on a rerun; keep a
+    # grader's decision when the autograder's verdict did not change.
+    gb.db.expire_all()
+    for grade in gb.find_submission_notebook(name, assignment, outcome.student_id).grades:
+        old_auto, old_needs = before.get(grade.name, (None, True))
+        if grade.manual_score is not None and grade.auto_score == old_auto and not old_needs:
+            grade.needs_manual_grade = False
+    gb.db.commit()
+
+
+def _zero_unanswered(sub_nb: SubmittedNotebook) -> None:
+    """Nothing could be run: every automatically graded code cell scores zero.
+
+    Written answers stay for a grader, as nbgrader leaves them.
+    """
+    for grade in sub_nb.grades:
+        if grade.cell.cell_type != "markdown" and grade.auto_score is None:
+            grade.auto_score = 0.0
+            grade.needs_manual_grade = grade.manual_score is not None
+
+
 def grade_assignment(root: Path, assignment: str, workers: int | None = None,
                      limits: Limits | None = None, students: list[str] | None = None,
                      out=sys.stdout) -> Summary:
-    """Grade every submission of ``assignment`` under ``root``; see ``make grade``."""
+    """Grade every submission of ``assignment`` under ``root``; see ``make grade``.
+
+    ``students`` grades only those students (each must have a submission); the
+    grades CSV keeps the other students' rows. Only one run per course at a
+    time (:func:`course_lock`); a second one exits at once, changing nothing.
+    """
     start = time.monotonic()
     limits = limits or Limits()
     workers = max(1, workers or os.cpu_count() or 1)
@@ -259,32 +461,14 @@ def grade_assignment(root: Path, assignment: str, workers: int | None = None,
     if len(notebooks) != 1:
         raise SystemExit(f"error: {assignment} has {len(notebooks)} notebooks; the pipeline grades one per assignment")
     notebook = notebooks[0].name
-    submitted = root / "submitted"
-    all_students = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) if submitted.is_dir() else []
-    students = [s for s in all_students if students is None or s in students]
-    if not students:
-        raise SystemExit(f"error: no submissions of {assignment} under {submitted}/<student>/{assignment}/")
-    rows: list[dict[str, str]] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        reference_future = pool.submit(reference_run, str(root), assignment, notebook, limits)
-        futures = [pool.submit(grade_one, str(root), assignment, s, notebook, limits) for s in students]
-        ensure_assignment_in_gradebook(root, assignment)  # while the workers run
-        reference = reference_future.result()
-        for future in futures:
-            outcome = future.result()
-            row = save(root, assignment, outcome, reference)
-            rows.append(row)
-            print(f"  {row['student_id']:<24} {row['score']:>6} / {row['max_score']:<6} "
-                  f"{outcome.seconds:5.1f} s  {row['flags']}", file=out, flush=True)
-        with_notebook = [r["student_id"] for r in rows if (root / "autograded" / r["student_id"] / assignment).is_dir()]
-        feedback_errors = dict(zip(with_notebook, pool.map(
-            _feedback_one, [str(root)] * len(with_notebook), [assignment] * len(with_notebook), with_notebook)))
-    for row in rows:
-        err = feedback_errors.get(row["student_id"])
-        if err:
-            row["flags"] = ";".join(filter(None, [row["flags"], "no-feedback"]))
-            row["message"] = " | ".join(filter(None, [row["message"], f"feedback failed: {err}"]))
-    write_csv(root / "grades" / f"{assignment}.csv", rows)
+    all_students, students = choose_students(root, assignment, students)
+    csv_path = root / "grades" / f"{assignment}.csv"
+    with course_lock(root, assignment):
+        remove_stale_scratch()
+        previous = read_csv(csv_path)
+        rows = _grade_and_save(root, assignment, notebook, students, workers, limits, previous, out)
+        kept = [r for s, r in previous.items() if s in all_students and s not in students]
+        write_csv(csv_path, rows + kept)
     seconds = time.monotonic() - start
     failed = sum(1 for r in rows if any(f in r["flags"].split(";") for f in FATAL_FLAGS))
     flagged = sum(1 for r in rows if r["flags"])
@@ -295,6 +479,63 @@ def grade_assignment(root: Path, assignment: str, workers: int | None = None,
     print(f"{assignment}: graded {len(rows) - failed}, failed {failed}, flagged {flagged}, "
           f"wall time {seconds:.1f} s with {workers} worker(s); grades in grades/{assignment}.csv", file=out)
     return Summary(len(rows) - failed, failed, flagged, seconds, rows)
+
+
+def choose_students(root: Path, assignment: str, wanted: list[str] | None) -> tuple[list[str], list[str]]:
+    """(every student with a submission of ``assignment``, the ones to grade now)."""
+    submitted = root / "submitted"
+    all_students = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) if submitted.is_dir() else []
+    if not all_students:
+        raise SystemExit(f"error: no submissions of {assignment} under {submitted}/<student>/{assignment}/")
+    if wanted is None:
+        return all_students, all_students
+    unknown = [s for s in wanted if s not in all_students]
+    if unknown:
+        raise SystemExit(f"error: no submission of {assignment} by {', '.join(unknown)} "
+                         f"(expected {submitted}/<student>/{assignment}/)")
+    return all_students, [s for s in all_students if s in wanted]
+
+
+def _grade_and_save(root: Path, assignment: str, notebook: str, students: list[str], workers: int,
+                    limits: Limits, previous: dict[str, dict[str, str]], out) -> list[dict[str, str]]:
+    """Run the workers, save each outcome as it comes, render the feedback; the CSV rows."""
+    rows: list[dict[str, str]] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        reference_future = pool.submit(reference_run, str(root), assignment, notebook, limits)
+        futures = [pool.submit(grade_one, str(root), assignment, s, notebook, limits) for s in students]
+        ensure_assignment_in_gradebook(root, assignment)  # while the workers run
+        reference = reference_future.result()
+        for future in futures:
+            outcome = future.result()
+            flagged_before = bool(previous.get(outcome.student_id, {}).get("flags"))
+            row = save(root, assignment, outcome, reference, flagged_before=flagged_before)
+            rows.append(row)
+            print(table_line(row, outcome.seconds), file=out, flush=True)
+        with_notebook = [r["student_id"] for r in rows if (root / "autograded" / r["student_id"] / assignment).is_dir()]
+        feedback_errors = dict(zip(with_notebook, pool.map(
+            _feedback_one, [str(root)] * len(with_notebook), [assignment] * len(with_notebook), with_notebook)))
+    for row in rows:
+        err = feedback_errors.get(row["student_id"])
+        if err:
+            row["flags"] = ";".join(filter(None, [row["flags"], "no-feedback"]))
+            row["message"] = " | ".join(filter(None, [row["message"], f"feedback failed: {err}"]))
+    return rows
+
+
+def table_line(row: dict[str, str], seconds: float) -> str:
+    """One student's line of the table ``make grade`` prints."""
+    notes = ["needs manual grade" if row["needs_manual_grade"] == "true" else "", row["flags"]]
+    return (f"  {row['student_id']:<24} {row['score']:>6} / {row['max_score']:<6} "
+            f"{seconds:5.1f} s  {'  '.join(filter(None, notes))}").rstrip()
+
+
+def read_csv(path: Path) -> dict[str, dict[str, str]]:
+    """The rows of an earlier grades CSV by student (none if there is no readable one)."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            return {r["student_id"]: {k: r.get(k) or "" for k in CSV_FIELDS} for r in csv.DictReader(handle)}
+    except (OSError, KeyError, csv.Error, UnicodeDecodeError):
+        return {}
 
 
 #: Flags for submissions that could not be executed at all.

@@ -11,9 +11,21 @@ network, IPC and UTS namespaces:
 * it has no network (kernel messages use Unix sockets in its folder);
 * every process it starts, including ones that call ``setsid``, is killed
   when the kernel ends (the PID namespace dies with it);
-* ``prlimit`` caps its CPU time and number of processes, and a watchdog in
-  the grading worker kills it when the resident memory of its process tree
-  passes a limit (an address-space limit would break OpenBLAS and RDKit).
+* ``prlimit`` caps its CPU time, its number of processes and the data
+  segment (``RLIMIT_DATA``: private writable memory, i.e. heap and anonymous
+  ``mmap``) of each of its processes. An allocation beyond the data limit
+  fails inside the kernel: the cell raises ``MemoryError`` and the kernel
+  lives on. (An address-space limit would break OpenBLAS and RDKit; a data
+  limit does not: after importing numpy, scipy, scikit-learn, RDKit and
+  matplotlib a kernel's data segment is about 410 MiB.)
+* a watchdog in the grading worker kills the kernel when the resident memory
+  of its whole process tree passes a higher threshold: the last resort for
+  memory the data limit does not count (shared memory, many child processes).
+
+The generated kernelspec asks for ``"interrupt_mode": "message"``: the
+process jupyter_client started is ``bwrap`` in another session, so a signal
+from outside would not reach the kernel, whereas an ``interrupt_request``
+makes the kernel send ``SIGINT`` to itself.
 
 Where bubblewrap is missing or cannot create namespaces, grading still works
 with only the time, output and memory limits, and :func:`protections` reports
@@ -71,8 +83,8 @@ def protections(requested: bool = True) -> dict[str, bool]:
         "filesystem isolation (bubblewrap)": sandboxed,
         "no network (network namespace)": sandboxed,
         "all processes killed (PID namespace)": sandboxed,
-        "CPU time and process limits (prlimit)": shutil.which("prlimit") is not None,
-        "memory limit (resident-set watchdog)": True,
+        "CPU time, process and memory limits (prlimit)": shutil.which("prlimit") is not None,
+        "last-resort memory watchdog (resident set)": True,
         "time and output limits": True,
     }
 
@@ -88,13 +100,31 @@ def prepare(workdir: Path, root: Path = REPO_ROOT) -> None:
     (workdir / "nbgrader_config.py").write_text("# sandbox copy: no grading configuration here\n")
 
 
-def kernel_argv(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[str, str] | None = None) -> list[str]:
-    """The command that starts the kernel for ``workdir``."""
+def kernel_argv(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[str, str] | None = None,
+                data_bytes: int | None = None) -> list[str]:
+    """The command that starts the kernel for ``workdir``.
+
+    Parameters
+    ----------
+    workdir
+        The submission's folder (the kernel's home and working directory).
+    cpu_seconds
+        CPU time limit of the kernel (``RLIMIT_CPU``).
+    sandbox
+        Run the kernel under bubblewrap.
+    extra_env
+        Additional environment variables of the kernel.
+    data_bytes
+        Data-segment limit (``RLIMIT_DATA``, soft and hard) of every process
+        of the kernel; ``None`` for none.
+    """
     python = str(Path(sys.executable))
     kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     limits = []
     if shutil.which("prlimit"):
-        limits = ["prlimit", f"--cpu={cpu_seconds}", "--nproc=256:256", "--"]
+        # prlimit takes plain bytes: "2G" would mean 2 bytes.
+        data = [f"--data={int(data_bytes)}:{int(data_bytes)}"] if data_bytes else []
+        limits = ["prlimit", f"--cpu={cpu_seconds}", "--nproc=256:256", *data, "--"]
     if not sandbox:
         return limits + kernel
     prefix = Path(sys.prefix).resolve()
@@ -131,16 +161,21 @@ def kernel_env(workdir: Path, extra_env: dict[str, str] | None = None) -> dict[s
             "IPYTHONDIR": str(workdir / ".ipython"), **(extra_env or {})}
 
 
-def kernel_manager(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[str, str] | None = None):
-    """A KernelManager whose kernel runs in ``workdir`` (sandboxed when possible)."""
+def kernel_manager(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[str, str] | None = None,
+                   data_bytes: int | None = None):
+    """A KernelManager whose kernel runs in ``workdir`` (arguments as for :func:`kernel_argv`).
+
+    The kernel is interrupted by message, not by a signal to the process
+    jupyter_client started (``prlimit``/``bwrap``), which would not reach it.
+    """
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
     spec_dir = workdir / ".kernels" / "graded"
     spec_dir.mkdir(parents=True, exist_ok=True)
     (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": kernel_argv(workdir, cpu_seconds, sandbox, extra_env),
-        "display_name": "graded", "language": "python",
+        "argv": kernel_argv(workdir, cpu_seconds, sandbox, extra_env, data_bytes),
+        "display_name": "graded", "language": "python", "interrupt_mode": "message",
     }))
     ksm = KernelSpecManager(kernel_dirs=[str(workdir / ".kernels")], ensure_native_kernel=False)
     km = AsyncKernelManager(kernel_name="graded", kernel_spec_manager=ksm, transport="ipc",
@@ -151,7 +186,12 @@ def kernel_manager(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: di
 
 
 class MemoryWatchdog(threading.Thread):
-    """Kill a process tree whose resident memory passes ``limit_bytes``."""
+    """Kill a process tree whose resident memory passes ``limit_bytes`` (the last resort).
+
+    The data-segment limit makes ordinary allocations fail inside the kernel;
+    this catches what that limit does not count, such as shared memory or
+    the sum over many child processes.
+    """
 
     def __init__(self, pid: int, limit_bytes: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)

@@ -1,171 +1,243 @@
 """Verdicts decided outside the student's process.
 
-The exercises check every value through named helpers in ``utils.checks``
-(``check_close(name, actual, expected, rtol=..., atol=...)`` and siblings). When
-grading:
+The exercises check every value through the named helpers of the course's
+``utils/checks.py`` (value, consistency and property checks; its docstring
+explains the three kinds). When grading:
 
-1. The instructor's notebook runs once in a clean kernel with the *recording*
-   helpers (:data:`WRAPPER`, mode ``reference``): for every check it records the
-   name, the reference solution's value, the expected value the test computed,
-   and the tolerances, attributed to the test cell that made it.
-2. Each student's notebook runs in its sandbox with the recording helpers in
-   mode ``student``, and with every ``expected`` argument removed from the test
-   cells (:func:`strip_expected`), so the reference values never exist in the
-   student's process; only the student's own values are recorded.
-3. :func:`judge`, in the grading process, compares name by name with the
-   reference run's expected values and tolerances. Patching numpy, builtins,
-   IPython or the helpers inside the student's kernel can only change the
-   student's own values.
+1. The instructor's notebook runs once in a clean kernel with the recording
+   twins of the helpers (:mod:`grading.recorder`, mode ``reference``): for
+   every check it records the kind, the name, the expected value, the
+   tolerances and the predicate, attributed to the test cell that made it.
+2. Each student's notebook runs in its sandbox with the recording twins in
+   mode ``student`` and with every ``expected`` argument removed from the test
+   cells (:func:`strip_expected`), so reference values never exist in the
+   student's process. The twins record raw values and decide nothing.
+3. :func:`judge`, in the grading process, pairs the records name by name and
+   calls the ``judge`` function of the course's own ``utils/checks.py`` (and
+   the predicates of ``utils/properties.py``), loaded from the course root, not
+   from the sandbox (:func:`load_trusted`), with the reference run's expected
+   values, tolerances and predicate names. A name recorded more often than the
+   reference recorded it means something else wrote to the record file: the
+   check fails.
+
+Patching numpy, builtins, IPython or the helpers inside the student's kernel
+can therefore only change the student's own recorded values, never the
+comparison, the tolerance, the predicate or the expected value.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
+import importlib.util
+import inspect
 import json
-import math
+import re
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-EXPECTED_NAMES = ("expected", "desired", "reference")
-MAX_RECORD_BYTES = 4 * 2**20
-
-#: Installed as ``utils/checks.py`` in the sandbox; the course's own module is
-#: kept next to it as ``utils/_checks_course.py`` and still does the checking
-#: wherever a test cell passes an expected value (so Validate-style errors
-#: still appear in the student's feedback).
-WRAPPER = r'''
-"""Recording wrapper of the course's check helpers (grading mode only)."""
-import functools as _functools
-import inspect as _inspect
-import json as _json
-import math as _math
-import os as _os
-
-from utils import _checks_course as _course
-from utils._checks_course import *  # noqa: F401,F403
-
-_MODE = _os.environ.get("MLCHEM_CHECK_MODE", "student")
-_PATH = _os.environ.get("MLCHEM_CHECK_RECORD")
-_EXPECTED = ("expected", "desired", "reference")
+MAX_RECORD_BYTES = 16 * 2**20
+RECORDER = Path(__file__).with_name("recorder.py")
+COURSE_ROOT = Path(__file__).resolve().parents[1]  # the course this grading package ships with
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
-def _plain(value, depth=0):
-    try:
-        import numpy as _np
-        if isinstance(value, _np.generic):
-            value = value.item()
-        elif isinstance(value, _np.ndarray):
-            value = value.tolist()
-    except ImportError:
-        pass
-    if isinstance(value, float) and not _math.isfinite(value):
-        return repr(value)
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)) and depth < 6:
-        return [_plain(v, depth + 1) for v in value]
-    if hasattr(value, "tolist"):
-        return _plain(value.tolist(), depth + 1)
-    return repr(value)[:200]
+# --- the sandbox side ---
 
 
-def _wrap(fn):
-    sig = _inspect.signature(fn)
-    params = list(sig.parameters)
+def install_recorder(workdir: Path) -> bool:
+    """Put the recording twins in the sandbox's copy of ``utils``.
 
-    @_functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        bound = sig.bind_partial(*args, **kwargs)
-        bound.apply_defaults()
-        values = dict(bound.arguments)
-        record = {"check": fn.__name__, "name": str(values.get(params[0])),
-                  "actual": _plain(values.get(params[1])) if len(params) > 1 else None}
-        expected_key = next((k for k in _EXPECTED if k in values), None)
-        if _MODE == "reference":
-            if expected_key:
-                record["expected"] = _plain(values[expected_key])
-            for key in ("rtol", "atol"):
-                if key in values:
-                    record[key] = values[key]
-        if _PATH:
-            with open(_PATH, "a") as handle:
-                handle.write(_json.dumps(record) + "\n")
-        if expected_key and values[expected_key] is None and _MODE == "student":
-            return None  # the trusted comparison happens outside this process
-        return fn(*args, **kwargs)
-    return wrapper
-
-
-for _name in dir(_course):
-    if _name.startswith("check_") and callable(getattr(_course, _name)):
-        globals()[_name] = _wrap(getattr(_course, _name))
-'''
-
-
-def install_wrapper(workdir: Path) -> bool:
-    """Put the recording wrapper in the sandbox's copy of ``utils``; False if there is no checks module."""
+    Returns False (and changes nothing) when the course has no checks module
+    with a ``KINDS`` table, i.e. nothing to record.
+    """
     checks = workdir / "utils" / "checks.py"
-    if not checks.is_file():
+    if not checks.is_file() or "KINDS" not in checks.read_text(encoding="utf-8"):
         return False
     checks.rename(workdir / "utils" / "_checks_course.py")
-    checks.write_text(WRAPPER)
+    shutil.copyfile(RECORDER, checks)
     return True
 
 
-def _is_check(call: ast.Call) -> bool:
+# --- the trusted side ---
+
+
+@dataclass(frozen=True)
+class Trusted:
+    """The course's own check module and predicates, loaded in the grading process."""
+
+    checks: ModuleType
+    predicates: Mapping[str, Callable[[Any, Any], str | None]]
+
+    def positions(self) -> dict[str, int]:
+        """Position of the ``expected`` parameter of every check helper that has one."""
+        return expected_positions(self.checks)
+
+
+def _load(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_trusted(root: Path) -> Trusted | None:
+    """Load ``utils/checks.py`` and ``utils/properties.py`` of the course at ``root`` by path.
+
+    ``None`` when the course has no checks module with a ``KINDS`` table.
+    """
+    utils = root / "utils" if (root / "utils").is_dir() else COURSE_ROOT / "utils"  # as sandbox.prepare copies it
+    checks_path = utils / "checks.py"
+    if not checks_path.is_file():
+        return None
+    checks = _load(checks_path, "mlchem_trusted_checks")
+    if not hasattr(checks, "KINDS") or not hasattr(checks, "judge"):
+        return None
+    props_path = utils / "properties.py"
+    predicates = _load(props_path, "mlchem_trusted_properties").PREDICATES if props_path.is_file() else {}
+    return Trusted(checks, predicates)
+
+
+def expected_positions(checks: ModuleType) -> dict[str, int]:
+    """``{helper name: index of its expected parameter}``, read from the helpers' signatures."""
+    positions = {}
+    for name in getattr(checks, "KINDS", {}):
+        fn = getattr(checks, name, None)
+        if fn is None:
+            continue
+        params = list(inspect.signature(fn).parameters)
+        if "expected" in params:
+            positions[name] = params.index("expected")
+    return positions
+
+
+# --- removing expected values from test cells ---
+
+DEFAULT_POSITIONS = {"check_close": 2, "check_equal": 2, "check_property": 3, "check_raises": 2}
+
+
+def _callee(call: ast.Call) -> str:
     func = call.func
-    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-    return name.startswith("check_")
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
-class _Strip(ast.NodeTransformer):
-    def __init__(self) -> None:
-        self.expected_names: set[str] = set()
-
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        if not _is_check(node):
-            return node
-        for i, arg in enumerate(node.args):
-            if i == 2:
-                self.expected_names |= {n.id for n in ast.walk(arg) if isinstance(n, ast.Name)}
-                node.args[i] = ast.Constant(None)
-        for kw in node.keywords:
-            if kw.arg in EXPECTED_NAMES:
-                self.expected_names |= {n.id for n in ast.walk(kw.value) if isinstance(n, ast.Name)}
-                kw.value = ast.Constant(None)
-        return node
+def _expected_nodes(tree: ast.AST, positions: Mapping[str, int]) -> list[ast.expr]:
+    nodes = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _callee(node) in positions:
+            index = positions[_callee(node)]
+            nodes += [kw.value for kw in node.keywords if kw.arg == "expected"]
+            if len(node.args) > index and not any(isinstance(a, ast.Starred) for a in node.args[:index + 1]):
+                nodes.append(node.args[index])
+    return nodes
 
 
-def strip_expected(source: str) -> str:
-    """Remove every expected value from the check calls of a test cell.
+def _defined(stmt: ast.stmt) -> set[str] | None:
+    """Names a top-level statement only defines (assignment or def), or None for anything else."""
+    if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+        return {t.id for t in stmt.targets}  # type: ignore[attr-defined]
+    if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return {stmt.name}
+    return None
 
-    The expected argument of each ``check_*`` call becomes ``None``, and
-    assignments whose targets were used only as expected values are dropped,
-    so the reference never exists in the student's kernel.
+
+def _droppable(tree: ast.Module, expected: list[ast.expr]) -> list[ast.stmt]:
+    """Top-level statements that only compute values used as expected values (to a fixpoint)."""
+    inside = {id(n) for e in expected for n in ast.walk(e)}
+    dropped: list[ast.stmt] = []
+    while True:
+        dropped_ids = {id(n) for s in dropped for n in ast.walk(s)}
+        loads_elsewhere = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                           and id(n) not in inside and id(n) not in dropped_ids}
+        loads_expected = {n.id for e in [*expected, *dropped] for n in ast.walk(e) if isinstance(n, ast.Name)}
+        more = [s for s in tree.body if s not in dropped and (names := _defined(s)) is not None
+                and names <= loads_expected and not names & loads_elsewhere]
+        if not more:
+            return dropped
+        dropped += more
+
+
+def strip_expected(source: str, positions: Mapping[str, int] | None = None) -> str:
+    """Remove every expected value from the check calls of a test cell, keeping its lines.
+
+    Each ``expected`` argument (found by parameter name and by its position in
+    the helper's signature) becomes ``None``; top-level assignments and
+    functions used only to compute expected values become ``pass``. Every other
+    line keeps its text and its number, so a traceback points at the line the
+    student sees.
 
     Examples
     --------
     >>> print(strip_expected("ref = slow_reference(X)\\ncheck_close('w', f(X), ref, rtol=1e-6)"))
-    check_close('w', f(X), None, rtol=1e-06)
+    pass
+    check_close('w', f(X), None, rtol=1e-6)
+    >>> print(strip_expected("check_property('r', rmse, 'between', (0.5, 1.1))"))
+    check_property('r', rmse, 'between', None)
+    >>> print(strip_expected("check_raises('e', lambda: f(1), ValueError)"))
+    check_raises('e', lambda: f(1), None)
     """
+    positions = DEFAULT_POSITIONS if positions is None else positions
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return source
-    stripper = _Strip()
-    tree = stripper.visit(tree)
-    used_elsewhere = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    only_expected = stripper.expected_names - used_elsewhere
-    body = []
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and all(
-            isinstance(t, ast.Name) and t.id in only_expected for t in stmt.targets
-        ):
+    expected = _expected_nodes(tree, positions)
+    if not expected:
+        return source
+    edits: list[tuple[ast.AST, str]] = [(node, "None") for node in expected]
+    edits += [(stmt, "pass") for stmt in _droppable(tree, expected)]
+    lines = [line.encode("utf-8") for line in source.splitlines(keepends=True)]
+    # Outermost spans only, applied from the end so earlier offsets stay valid.
+    spans = sorted({(n.lineno, n.col_offset, n.end_lineno, n.end_col_offset, text) for n, text in edits},  # type: ignore[misc]
+                   reverse=True)
+    kept: list[tuple[int, int, int, int, str]] = []
+    for span in spans:
+        if any((span[0], span[1]) >= (k[0], k[1]) and (span[2], span[3]) <= (k[2], k[3]) for k in kept):
             continue
-        body.append(stmt)
-    tree.body = body
-    return ast.unparse(ast.fix_missing_locations(tree))
+        kept = [k for k in kept if not ((k[0], k[1]) >= (span[0], span[1]) and (k[2], k[3]) <= (span[2], span[3]))]
+        kept.append(span)
+    for start_line, start_col, end_line, end_col, text in sorted(kept, reverse=True):
+        head = lines[start_line - 1][:start_col]
+        tail = lines[end_line - 1][end_col:]
+        filler = b"\\\n" * (end_line - start_line)  # keep the line count inside a statement
+        replacement = head + text.encode() + (b" " + filler if filler else b"") + tail
+        lines[start_line - 1:end_line] = [replacement]
+    stripped = b"".join(lines).decode("utf-8")
+    try:
+        ast.parse(stripped)
+    except SyntaxError:  # an unusual layout: fall back to a rewrite that loses the line layout
+        return _strip_by_rewrite(tree, expected)
+    return stripped
+
+
+def _strip_by_rewrite(tree: ast.Module, expected: list[ast.expr]) -> str:
+    ids = {id(e) for e in expected}
+    dropped = {id(s) for s in _droppable(tree, expected)}
+
+    class Null(ast.NodeTransformer):
+        def generic_visit(self, node: ast.AST) -> ast.AST:
+            return ast.Constant(None) if id(node) in ids else super().generic_visit(node)
+
+    tree.body = [s for s in tree.body if id(s) not in dropped]
+    return ast.unparse(ast.fix_missing_locations(Null().visit(tree)))
+
+
+def restore_lines(text: str, original: str, stripped: str) -> str:
+    """Show the lines of ``original`` wherever ``text`` (a traceback) quotes a line of ``stripped``."""
+    text = ANSI.sub("", text)
+    for before, after in zip(original.splitlines(), stripped.splitlines()):
+        if before != after and after.strip():
+            text = text.replace(after.strip(), before.strip())
+    return text
+
+
+# --- reading and judging the records ---
 
 
 def read_new_records(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
@@ -187,35 +259,52 @@ def read_new_records(path: Path, offset: int) -> tuple[list[dict[str, Any]], int
     return records, new_offset
 
 
-def _close(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
-    if isinstance(expected, bool) or isinstance(actual, bool):
-        return actual is expected or actual == expected
-    if isinstance(expected, (int, float)) and isinstance(actual, (int, float)):
-        if math.isnan(expected):
-            return isinstance(actual, float) and math.isnan(actual)
-        return abs(actual - expected) <= atol + rtol * abs(expected)
-    if isinstance(expected, list) and isinstance(actual, list):
-        return len(actual) == len(expected) and all(_close(a, e, rtol, atol) for a, e in zip(actual, expected))
-    return actual == expected
+@dataclass(frozen=True)
+class Finding:
+    """A check of the reference run that the student's run did not pass."""
+
+    name: str
+    status: str  # "missing", "failed" or "tampered"
+    message: str
 
 
-def judge(reference: list[dict[str, Any]], student: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    """Names of the reference's checks the student's run never made, and those whose values differ.
-
-    Both lists empty means the test cell passes.
-    """
-    theirs: dict[str, Any] = {}
+def judge(reference: list[dict[str, Any]], student: list[dict[str, Any]], trusted: Trusted) -> list[Finding]:
+    """Judge a test cell's student records against its reference records; empty means it passes."""
+    theirs: dict[str, list[dict[str, Any]]] = {}
     for record in student:
-        theirs.setdefault(record["name"], record.get("actual"))
-    missing, failed = [], []
+        theirs.setdefault(record["name"], []).append(record)
+    seen: dict[str, int] = {}
+    findings = []
     for ref in reference:
         name = ref["name"]
-        if name not in theirs:
-            missing.append(name)
+        occurrence = seen[name] = seen.get(name, -1) + 1
+        made = theirs.get(name, [])
+        if len(made) > sum(r["name"] == name for r in reference):
+            findings.append(Finding(name, "tampered", f"{name}: recorded more often than the test checks it"))
             continue
-        target = ref["expected"] if "expected" in ref else ref.get("actual")
-        rtol = float(ref.get("rtol") or 0.0)
-        atol = float(ref.get("atol") or 0.0)
-        if not _close(theirs[name], target, rtol, atol):
-            failed.append(name)
-    return missing, failed
+        if occurrence >= len(made):
+            findings.append(Finding(name, "missing", f"{name}: this check did not run"))
+            continue
+        record = made[occurrence]
+        try:
+            trusted.checks.judge(
+                ref.get("check", "check_close"), name, record.get("actual"),
+                expected=ref.get("expected"), other=record.get("other"), prop=ref.get("prop"),
+                rtol=float(ref.get("rtol") or 0.0), atol=float(ref.get("atol") or 0.0),
+                predicates=trusted.predicates,
+            )
+        except AssertionError as err:
+            findings.append(Finding(name, "failed", str(err)))
+    return findings
+
+
+@functools.lru_cache(maxsize=8)
+def trusted_for(root: str) -> Trusted | None:
+    """:func:`load_trusted` for the course at ``root``, loaded once per process."""
+    return load_trusted(Path(root))
+
+
+def positions_for(root: Path) -> dict[str, int]:
+    """Where the expected argument sits in each check helper of the course at ``root``."""
+    trusted = trusted_for(str(root))
+    return trusted.positions() if trusted is not None else dict(DEFAULT_POSITIONS)

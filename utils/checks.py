@@ -1,33 +1,254 @@
-"""Named checks for the exercises' test cells.
+"""Named checks for the exercises' test cells, in three kinds.
 
-Every decisive check in a test cell goes through one of these helpers, and
-every helper takes the same first arguments: ``name`` (a stable identifier of
-the checked value), ``actual`` (what the student's code produced) and, where
-there is one, ``expected``. Under nbgrader's **Validate** and in the lectures
-they simply assert, with a message naming the value.
+Every decisive check in a test cell goes through one of these helpers. Each
+takes a ``name`` first (a stable identifier, unique within its cell), then
+the value(s) the student's code produced, then, where there is one, what they
+are compared with. Under nbgrader's **Validate** they simply raise an
+``AssertionError`` whose message names the value.
 
-When the course's grading pipeline grades a submission (``make grade``), it
-swaps this module, inside the student's sandbox only, for a recording wrapper
-with the same signatures (``grading/verdict.py``): each call appends
-``{"name", "actual"}`` as JSON to a file, the ``expected`` arguments are
-removed from the test cells before they run, and the values are compared with
-a trusted run of the instructor's solution outside the student's process.
-So: keep inputs generated from fixed seeds inside the test cell, make every
-value a number, a boolean or an array of numbers (never an object that needs
-pickle), and give every check a unique name within its cell.
+The three kinds differ in *where the comparison data comes from*:
+
+**Value checks** (:func:`check_close`, :func:`check_equal`) compare the
+student's ``actual`` with an ``expected`` value that the test computes from its
+own inputs (a formula, scikit-learn, a hand calculation).
+
+**Consistency checks** (:func:`check_same`) compare two values that both come
+from the student: the same seed gives the same table, the dual form gives the
+primal's weights. There is no reference value, only agreement.
+
+**Property checks** (:func:`check_property`, :func:`check_raises`) apply a
+named predicate from :mod:`utils.properties` to raw values the test recorded
+(the inputs a recording model received, the source of a function, the
+exception a call raised), with parameters (bounds, a grid, the test's data)
+in ``expected``.
+
+How grading uses them (``make grade``): inside the student's sandbox this
+module is replaced by a recording twin with the same signatures. It records
+the raw values as plain JSON and decides nothing; every ``expected`` argument
+is removed from the test cells before they run, so reference values never
+exist in the student's process. The grading process then calls the
+``judge_*`` functions below, from the course's own copy of this module, on the
+recorded values, with the ``expected`` values, tolerances and predicate names
+taken from a run of the instructor's solution. So no verdict is a boolean the
+student's process computed, and Validate and grading run the very same
+comparison code on the same plain values.
+
+Rules for test authors: keep the inputs of a check seeded inside its cell;
+record numbers, strings, booleans or arrays of numbers (or dicts and lists of
+them), never objects that need pickle; never let a consistency check be the
+only check that catches a mistake (the student controls both of its sides),
+back it with a value or property check; and prefer recording raw behaviour
+(arrays a model was called with) over conclusions drawn from it.
+
+Examples
+--------
+>>> check_close("sum", 0.1 + 0.2, 0.3)
+>>> check_same("same_seed", [1.0, 2.0], [1.0, 2.0])
+>>> check_property("rmse_range", 0.9, "between", (0.5, 1.1))
+>>> check_raises("bad_shape", lambda: int("x"), ValueError)
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["check_close", "check_true"]
+__all__ = [
+    "KINDS",
+    "check_close",
+    "check_equal",
+    "check_property",
+    "check_raises",
+    "check_same",
+    "judge",
+    "outcome_of",
+    "plain",
+]
+
+#: The kind of every check helper; grading dispatches on it.
+KINDS: dict[str, str] = {
+    "check_close": "value",
+    "check_equal": "value",
+    "check_same": "consistency",
+    "check_property": "property",
+    "check_raises": "property",
+}
+
+
+def plain(value: Any, depth: int = 0) -> Any:
+    """``value`` as plain JSON data: numbers, strings, booleans, ``None``, lists and dicts.
+
+    Arrays become nested lists, NumPy scalars Python scalars, exception classes
+    their names, non-finite floats the strings ``"nan"``, ``"inf"`` and ``"-inf"``.
+    Anything else becomes a short ``repr``, which compares equal to no number.
+
+    Examples
+    --------
+    >>> plain(np.array([[1, 2]]))
+    [[1, 2]]
+    >>> plain({"x": np.float64(0.5), "e": ValueError, "n": float("nan")})
+    {'x': 0.5, 'e': 'ValueError', 'n': 'nan'}
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        value = value.tolist()
+    if value is None or isinstance(value, bool):
+        return None if value is None else bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else repr(float(value))
+    if isinstance(value, type) and issubclass(value, BaseException):
+        return value.__name__
+    if depth < 8:
+        if isinstance(value, (list, tuple)):
+            return [plain(v, depth + 1) for v in value]
+        if isinstance(value, Mapping):
+            return {str(k): plain(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, (range, set, frozenset)) or hasattr(value, "tolist"):
+            try:
+                return plain(list(value) if not hasattr(value, "tolist") else value.tolist(), depth + 1)
+            except Exception:  # a hostile tolist(): fall through to repr
+                pass
+    return f"<{type(value).__name__}>"
+
+
+def outcome_of(call: Callable[[], Any]) -> list[str] | None:
+    """Call ``call()``: ``None`` if it returned, else the class names of the exception it raised.
+
+    The names run from the exception's own class to ``BaseException`` (its
+    method resolution order), so a test can ask for a base class.
+
+    Examples
+    --------
+    >>> outcome_of(lambda: 1)
+    >>> outcome_of(lambda: int("x"))
+    ['ValueError', 'Exception', 'BaseException', 'object']
+    """
+    try:
+        call()
+    except Exception as err:  # KeyboardInterrupt and SystemExit pass
+        return [cls.__name__ for cls in type(err).__mro__]
+    return None
+
+
+# --- judges: plain values in, AssertionError out; shared by Validate and grading ---
+
+
+def _as_numbers(name: str, value: Any, what: str) -> np.ndarray:
+    def number(v: Any) -> Any:
+        if isinstance(v, list):
+            return [number(x) for x in v]
+        if isinstance(v, str) and v in ("nan", "inf", "-inf"):
+            return float(v)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError
+        return v
+
+    try:
+        return np.asarray(number(value), dtype=float)
+    except (TypeError, ValueError):
+        raise AssertionError(f"{name}: expected numbers, got {what} {value!r:.200}") from None
+
+
+def judge_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 0.0) -> None:
+    """Raise ``AssertionError`` unless ``|actual - expected| <= atol + rtol |expected|`` everywhere."""
+    got = _as_numbers(name, actual, "")
+    want = _as_numbers(name, expected, "reference")
+    if got.shape != want.shape:
+        raise AssertionError(f"{name}: expected shape {want.shape}, got shape {got.shape}")
+    if np.isnan(got).any() and not np.isnan(want).any():
+        raise AssertionError(f"{name}: the result contains NaN")
+    close = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
+    if not close.all():
+        bad = int((~close).sum())
+        diff = np.abs(np.nan_to_num(got - want, nan=np.inf))
+        where = np.unravel_index(int(np.argmax(np.where(close, -1, diff))), got.shape) if got.shape else ()
+        largest = float(diff[where]) if got.shape else float(diff)
+        raise AssertionError(
+            f"{name}: {bad} of {got.size} values differ (largest difference {largest:.3g}"
+            f"{f' at index {tuple(int(i) for i in where)}' if got.shape else ''}); "
+            f"expected {np.array2string(want, threshold=8)}, got {np.array2string(got, threshold=8)}"
+        )
+
+
+def judge_equal(name: str, actual: Any, expected: Any) -> None:
+    """Raise ``AssertionError`` unless the plain values are equal (strings, integers, booleans, lists)."""
+    if type(actual) is not type(expected) or actual != expected:
+        raise AssertionError(f"{name}: expected {expected!r:.200}, got {actual!r:.200}")
+
+
+def judge_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: float = 0.0) -> None:
+    """Raise ``AssertionError`` unless two values of the student's agree within tolerances."""
+    try:
+        judge_close(name, actual, other, rtol, atol)
+    except AssertionError as err:
+        raise AssertionError(str(err).replace("expected", "the first value is compared with", 1)
+                             .replace("reference", "second value", 1)) from None
+
+
+def judge_property(name: str, prop: str, actual: Any, expected: Any,
+                   predicates: Mapping[str, Callable[[Any, Any], str | None]]) -> None:
+    """Raise ``AssertionError`` unless the predicate ``predicates[prop]`` holds for ``actual``."""
+    if prop not in predicates:
+        raise AssertionError(f"{name}: unknown property {prop!r}")
+    try:
+        problem = predicates[prop](actual, expected)
+    except Exception as err:  # malformed recorded data is a failure, not a crash
+        problem = f"the recorded values do not fit the property ({type(err).__name__}: {err})"
+    if problem:
+        raise AssertionError(f"{name}: {problem}")
+
+
+def judge_raises(name: str, actual: Any, expected: Any) -> None:
+    """Raise ``AssertionError`` unless ``actual`` (from :func:`outcome_of`) includes the class ``expected``."""
+    if actual is None:
+        raise AssertionError(f"{name}: the call returned normally; it must raise {expected}")
+    if not isinstance(actual, list) or expected not in actual:
+        first = actual[0] if isinstance(actual, list) and actual else actual
+        raise AssertionError(f"{name}: the call raised {first}; it must raise {expected}")
+
+
+def judge(check: str, name: str, actual: Any, *, expected: Any = None, other: Any = None,
+          prop: str | None = None, rtol: float = 0.0, atol: float = 0.0,
+          predicates: Mapping[str, Callable[[Any, Any], str | None]] | None = None) -> None:
+    """Judge one recorded check of kind ``KINDS[check]`` on plain values (grading's entry point).
+
+    Examples
+    --------
+    >>> judge("check_close", "w", [1.0, 2.0], expected=[1.0, 2.0])
+    >>> judge("check_same", "seed", [1.0], other=[2.0])
+    Traceback (most recent call last):
+    ...
+    AssertionError: seed: 1 of 1 values differ (largest difference 1 at index (0,)); the first value is compared with [2.], got [1.]
+    """
+    if check == "check_close":
+        judge_close(name, actual, expected, rtol, atol)
+    elif check == "check_equal":
+        judge_equal(name, actual, expected)
+    elif check == "check_same":
+        judge_same(name, actual, other, rtol, atol)
+    elif check == "check_property":
+        if predicates is None:
+            from utils.properties import PREDICATES as predicates
+        judge_property(name, str(prop), actual, expected, predicates)
+    elif check == "check_raises":
+        judge_raises(name, actual, expected)
+    else:
+        raise AssertionError(f"{name}: unknown kind of check {check!r}")
+
+
+# --- the helpers test cells call ---
 
 
 def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 0.0) -> None:
-    """Assert that ``actual`` equals ``expected`` within tolerances, element by element.
+    """Value check: ``actual`` equals ``expected`` within tolerances, element by element.
 
     Parameters
     ----------
@@ -36,7 +257,7 @@ def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol:
     actual
         The value the student's code produced (number or array-like).
     expected
-        The reference value, of the same shape.
+        The reference value, of the same shape, computed by the test.
     rtol, atol
         Relative and absolute tolerance: ``|actual - expected| <= atol + rtol * |expected|``.
 
@@ -56,53 +277,86 @@ def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol:
     Traceback (most recent call last):
     ...
     AssertionError: w: expected shape (1, 2), got shape (2,)
+    >>> check_close("w", "two", 2.0)
+    Traceback (most recent call last):
+    ...
+    AssertionError: w: expected numbers, got  'two'
     """
-    try:
-        got = np.asarray(actual, dtype=float)
-    except (TypeError, ValueError):
-        raise AssertionError(f"{name}: expected numbers, got {type(actual).__name__}: {actual!r:.200}") from None
-    want = np.asarray(expected, dtype=float)
-    if got.shape != want.shape:
-        raise AssertionError(f"{name}: expected shape {want.shape}, got shape {got.shape}")
-    if np.isnan(got).any() and not np.isnan(want).any():
-        raise AssertionError(f"{name}: the result contains NaN")
-    close = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
-    if not close.all():
-        bad = int((~close).sum())
-        diff = np.abs(np.nan_to_num(got - want, nan=np.inf))
-        where = np.unravel_index(int(np.argmax(np.where(close, -1, diff))), got.shape) if got.shape else ()
-        largest = float(diff[where]) if got.shape else float(diff)
-        raise AssertionError(
-            f"{name}: {bad} of {got.size} values differ (largest difference {largest:.3g}"
-            f"{f' at index {tuple(int(i) for i in where)}' if got.shape else ''}); "
-            f"expected {np.array2string(want, threshold=8)}, got {np.array2string(got, threshold=8)}"
-        )
+    judge_close(name, plain(actual), plain(expected), rtol, atol)
 
 
-def check_true(name: str, actual: Any, message: str = "") -> None:
-    """Assert that a condition holds.
+def check_equal(name: str, actual: Any, expected: Any) -> None:
+    """Value check for exact values: a string, an integer, a boolean, or a list of them.
+
+    Examples
+    --------
+    >>> check_equal("top", "MolLogP", "MolLogP")
+    >>> check_equal("top", "TPSA", "MolLogP")
+    Traceback (most recent call last):
+    ...
+    AssertionError: top: expected 'MolLogP', got 'TPSA'
+    """
+    judge_equal(name, plain(actual), plain(expected))
+
+
+def check_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: float = 0.0) -> None:
+    """Consistency check: two values the student's code produced agree within tolerances.
+
+    Use it for relations without a reference value (a second call with the same
+    seed, the dual against the primal form). Grading records both values and
+    compares them in the grading process with the instructor's tolerances.
+
+    Examples
+    --------
+    >>> check_same("again", [0.5, 0.25], [0.5, 0.25])
+    >>> check_same("again", [0.5, 0.25], [0.5, 0.3], atol=0.01)
+    Traceback (most recent call last):
+    ...
+    AssertionError: again: 1 of 2 values differ (largest difference 0.05 at index (1,)); the first value is compared with [0.5 0.3], got [0.5  0.25]
+    """
+    judge_same(name, plain(actual), plain(other), rtol, atol)
+
+
+def check_property(name: str, actual: Any, prop: str, expected: Any = None) -> None:
+    """Property check: the named predicate ``prop`` of :mod:`utils.properties` holds for ``actual``.
 
     Parameters
     ----------
     name
         Identifier of the check.
     actual
-        The condition (anything with a truth value).
-    message
-        What the condition means, shown when it fails.
-
-    Raises
-    ------
-    AssertionError
-        If ``actual`` is false.
+        Raw values the test recorded (a number, an array, a string, or a dict of them).
+    prop
+        Name of a predicate in ``utils.properties.PREDICATES``.
+    expected
+        The predicate's parameters (bounds, a grid, the test's own data); removed
+        from the student's process when grading, like every expected value.
 
     Examples
     --------
-    >>> check_true("fitted", True)
-    >>> check_true("positive", -1 > 0, "the error must be positive")
+    >>> check_property("rmse", 0.92, "between", (0.5, 1.1))
+    >>> check_property("rmse", 1.3, "between", (0.5, 1.1))
     Traceback (most recent call last):
     ...
-    AssertionError: positive: the error must be positive
+    AssertionError: rmse: 1.3 is not between 0.5 and 1.1
     """
-    if not bool(actual):
-        raise AssertionError(f"{name}: {message or 'condition is false'}")
+    from utils.properties import PREDICATES
+
+    judge_property(name, prop, plain(actual), plain(expected), PREDICATES)
+
+
+def check_raises(name: str, call: Callable[[], Any], expected: type[BaseException]) -> None:
+    """Property check: ``call()`` raises ``expected`` (or a subclass of it).
+
+    The helper makes the call itself and records which exception came out, so
+    the verdict never depends on a flag set inside the student's process.
+
+    Examples
+    --------
+    >>> check_raises("parse", lambda: int("x"), ValueError)
+    >>> check_raises("parse", lambda: int("1"), ValueError)
+    Traceback (most recent call last):
+    ...
+    AssertionError: parse: the call returned normally; it must raise ValueError
+    """
+    judge_raises(name, outcome_of(call), plain(expected))

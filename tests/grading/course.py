@@ -78,18 +78,6 @@ def submit(root: Path, student: str, content: nbformat.NotebookNode | bytes | st
 
 # --- a variant whose tests check values through a named helper, like the exercises ---
 
-CHECKS = '''
-"""Minimal stand-in for the course's utils.checks (same calling convention)."""
-import numpy as np
-
-
-def check_close(name, actual, expected, rtol=1e-7, atol=0.0):
-    actual = np.asarray(actual, dtype=float)
-    expected = np.asarray(expected, dtype=float)
-    assert actual.shape == expected.shape, f"{name}: shape {actual.shape} != {expected.shape}"
-    assert np.allclose(actual, expected, rtol=rtol, atol=atol), f"{name}: {actual} != {expected}"
-'''
-
 CHECKED_TEST_ADD = (
     '"""add returns the sum (2 points)."""\n'
     "from utils.checks import check_close\n"
@@ -110,10 +98,9 @@ CHECKED_TEST_FLOAT = (
 
 
 def make_checked_course(root: Path) -> Path:
-    """The toy course with value checks through ``utils.checks`` and its own utils copy."""
+    """The toy course with value checks through the course's ``utils.checks``, in its own utils copy."""
     make_course(root)
     shutil.copytree(REPO_ROOT / "utils", root / "utils", ignore=shutil.ignore_patterns("__pycache__"))
-    (root / "utils" / "checks.py").write_text(CHECKS)
     nb = source_notebook()
     nb.cells[2].source = CHECKED_TEST_ADD
     nb.cells[3].source = CHECKED_TEST_FLOAT

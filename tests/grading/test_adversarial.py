@@ -46,7 +46,7 @@ def attacks(port: int, root: Path) -> dict[str, tuple[str, float, set[str]]]:
         "lingering_process": (GOOD + f"import subprocess\nsubprocess.Popen(['/bin/sh', '-c', 'sleep 600 # {MARK}'], start_new_session=True)\n", 3, set()),
         # Network and resources.
         "network": (GOOD + f"import urllib.request\ntry:\n    urllib.request.urlopen('http://127.0.0.1:{port}/steal', timeout=3)\nexcept Exception as err:\n    print('offline:', type(err).__name__)\n", 3, set()),
-        "memory_bomb": (GOOD + "hog = bytearray(3 * 2**30)\nhog[::4096] = b'x' * (3 * 2**30 // 4096)\n", 0, {"memory-limit"}),
+        "memory_bomb": (GOOD + "hog = bytearray(3 * 2**30)\nhog[::4096] = b'x' * (3 * 2**30 // 4096)\n", 3, {"memory-limit"}),  # MemoryError in its cell (data limit)
         "kill_parent": (GOOD + "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(1, signal.SIGKILL)\n", 3, set()),  # init of the PID namespace ignores it
     }
 

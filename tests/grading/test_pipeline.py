@@ -86,12 +86,12 @@ CASES = {
     "renamed_grade_id": (_with(student_notebook(GOOD), _rename_grade_id), 3, {"unknown-grade-id", "restored-cell"}, "add_renamed"),
     "kernelspec": (_with(student_notebook(GOOD), _kernelspec), 3, {"kernelspec"}, "kernel was changed"),
     "os_exit": (student_notebook(GOOD + "import os\nos._exit(3)\n"), 0, {"kernel-died"}, "kernel died"),
-    "infinite_loop": (student_notebook(GOOD + "while True:\n    pass\n"), 0, {"timeout"}, "time limit"),
+    "infinite_loop": (student_notebook(GOOD + "while True:\n    pass\n"), 3, {"timeout"}, "time limit"),
     "ignores_sigint": (student_notebook(
         GOOD + "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"),
         0, {"timeout"}, "time limit"),
     "huge_output": (student_notebook(GOOD + "for _ in range(2000):\n    print('x' * 10_000)\n"), 3, {"output-truncated"}, "output was cut"),
-    "endless_output": (student_notebook(GOOD + "while True:\n    print('y' * 100_000)\n"), 0, {"timeout"}, "time limit"),
+    "endless_output": (student_notebook(GOOD + "while True:\n    print('y' * 100_000)\n"), 3, {"timeout"}, "time limit"),
 }
 
 
@@ -136,14 +136,30 @@ def test_correct_submissions_are_unaffected_by_broken_ones(graded) -> None:
 def test_feedback_never_shows_hidden_tests(graded) -> None:
     root, rows, _ = graded
     pages = list((root / "feedback").glob("*/toy/toy.html"))
-    assert len(pages) == sum(1 for r in rows.values() if not {"invalid-json", "undecodable", "invalid-notebook", "missing"} & set(r["flags"].split(";")))
+    assert sorted(p.parts[-3] for p in pages) == sorted(rows)  # a page for everyone, unreadable ones included
     for page in pages:
         html = page.read_text()
         assert "SECRET_HIDDEN_MARKER" not in html and "add(-5, 5)" not in html, page
+    for notebook in (root / "autograded").glob("*/toy/toy.ipynb"):
+        assert "SECRET_HIDDEN_MARKER" not in notebook.read_text(), notebook
     wrong = (root / "feedback" / "ok_wrong" / "toy" / "toy.html").read_text()
     assert "AssertionError" in wrong  # the visible test's failure is shown
     correct_but_hidden_fail = (root / "autograded" / "ok_correct" / "toy" / "toy.ipynb").read_text()
     assert "SECRET_HIDDEN_MARKER" not in correct_but_hidden_fail
+
+
+def test_formgrader_lists_and_flags_every_submission(graded) -> None:
+    from nbgrader.apps import NbGraderAPI
+
+    from grading.pipeline import feedback_config
+
+    root, rows, _ = graded
+    api = NbGraderAPI(config=feedback_config(str(root)))
+    listed = {s["student"]: s for s in api.get_notebook_submissions("toy", "toy")}
+    assert sorted(listed) == sorted(CASES)
+    for student, row in rows.items():
+        assert listed[student]["score"] == float(row["score"]), student
+        assert listed[student]["flagged"] == bool(row["flags"]), (student, row["flags"])
 
 
 def test_hidden_failure_gets_one_message(tmp_path: Path) -> None:
@@ -174,26 +190,38 @@ def test_rerun_keeps_manual_grades_and_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_killed_batch_can_be_rerun_to_completion(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import tempfile
+
     root = make_course(tmp_path / "c")
     students = [f"s{i:02d}" for i in range(6)]
     for s in students:
         submit(root, s, student_notebook(GOOD if int(s[1:]) % 2 == 0 else WRONG))
     cmd = [sys.executable, "-m", "grading", "--root", str(root), "grade", "toy", "--workers", "2"]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (root / "autograded").exists():
-        time.sleep(0.2)
-    import os
-
-    os.killpg(proc.pid, signal.SIGKILL)  # mid-batch, workers included
-    proc.wait()
-    assert not (root / "grades" / "toy.csv").exists() or len((root / "grades" / "toy.csv").read_text().splitlines()) < 7
-    done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    rows = {r["student_id"]: r["score"] for r in csv.DictReader((root / "grades" / "toy.csv").open())}
-    assert rows == {s: ("3" if int(s[1:]) % 2 == 0 else "0") for s in students}
-    assert "graded 6, failed 0" in done.stdout
+    scratch = Path(tempfile.mkdtemp(prefix="mlt"))  # this test's own system temp folder (short: socket paths)
+    env = {**os.environ, "TMPDIR": str(scratch)}
+    try:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, start_new_session=True, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (root / "autograded").exists() and not list(scratch.glob("mlchem-grade-*")):
+            time.sleep(0.1)
+        os.killpg(proc.pid, signal.SIGKILL)  # mid-batch, workers included
+        proc.wait()
+        assert not (root / "grades" / "toy.csv").exists() or len((root / "grades" / "toy.csv").read_text().splitlines()) < 7
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        (scratch / f"mlchem-grade-{dead.pid}-left").mkdir()  # left by a killed run, whatever the timing above
+        print(f"left behind by the killed run: {sorted(p.name for p in scratch.iterdir())}")
+        done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        rows = {r["student_id"]: r["score"] for r in csv.DictReader((root / "grades" / "toy.csv").open())}
+        assert rows == {s: ("3" if int(s[1:]) % 2 == 0 else "0") for s in students}
+        assert "graded 6, failed 0" in done.stdout
+        assert list(scratch.iterdir()) == []  # the killed run's scratch folders are gone, and this run's too
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def test_unknown_assignment_and_no_submissions_are_clear_errors(tmp_path: Path) -> None:
