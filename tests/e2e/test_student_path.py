@@ -68,6 +68,7 @@ def test_lab_opens_with_the_nbgrader_tools(lab: Lab, page, tmp_path: Path) -> No
     menus = page.locator(".lm-MenuBar-itemLabel").all_inner_texts()
     assert "Nbgrader" in menus, menus
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Course List$")).wait_for()
     items = page.locator(".lm-Menu-itemLabel").all_inner_texts()
     assert {"Assignment List", "Course List"} <= set(items), items
     page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Assignment List$")).click()
