@@ -30,8 +30,12 @@ import json
 import os
 from typing import Any
 
-from utils import _checks_course as _course
-from utils._checks_course import *  # noqa: F403  (everything else the course's module offers)
+try:  # in the sandbox: the course's module, kept beside this file
+    from utils import _checks_course as _course
+    from utils._checks_course import *  # noqa: F403  (everything else the course's module offers)
+except ImportError:  # imported in the course itself (tests, docs): wrap the course's module in place
+    from utils import checks as _course
+    from utils.checks import *  # noqa: F403
 
 _MODE = os.environ.get("MLCHEM_CHECK_MODE", "student")
 _PATH = os.environ.get("MLCHEM_CHECK_RECORD")
