@@ -138,6 +138,8 @@ class _CappedClient(NotebookClient):
         used = getattr(self, "_used", {})
         self._used = used
         size = len(str(msg.get("content", "")))
+        if msg.get("msg_type") == "error" and size <= self.cap:
+            return super().output(outs, msg, display_id, cell_index)  # an error is never dropped: it decides the grade
         if used.get(cell_index, 0) + size > self.cap:
             if used.get(cell_index, 0) <= self.cap:
                 outs.append(nbformat.v4.new_output(

@@ -11,10 +11,12 @@ kernel on them knows that 0° and 360° are the same geometry.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.exceptions import ConvergenceWarning
 
 __all__ = ["active_learning_run", "default_gp", "periodic_features"]
 
@@ -130,7 +132,12 @@ def active_learning_run(
     maes = []
     while True:
         gp = make_gp()
-        gp.fit(X[picked], np.array(labels))  # type: ignore[attr-defined]
+        # With a handful of labels the marginal-likelihood optimiser often stops early or at a
+        # bound of the length scale; the fit is still the best it found. Whether scikit-learn says
+        # so depends on the last bits of floating point (CPU, BLAS), so it is silenced here only.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gp.fit(X[picked], np.array(labels))  # type: ignore[attr-defined]
         mean, std = gp.predict(X, return_std=True)  # type: ignore[attr-defined]
         maes.append(float(np.mean(np.abs(mean - truth))))
         if len(picked) == n_calls:

@@ -116,8 +116,13 @@ def test_each_submission_gets_its_exact_outcome(graded, student: str) -> None:
     assert float(row["score"]) == score, row
     assert row["max_score"] == "4"
     found = set(filter(None, row["flags"].split(";")))
-    # Whether endless output is cut before the time limit hits depends on timing.
-    assert found - {"output-truncated"} == flags - {"output-truncated"} if student == "endless_output" else found == flags, row
+    if student == "endless_output":
+        # Output the grader drops still queues in the kernel: depending on timing the cell first
+        # hits its time limit or its memory limit (MemoryError). Either way only that cell pays.
+        assert found - {"output-truncated"} in ({"timeout"}, {"memory-limit"}, {"timeout", "memory-limit"}), row
+        assert "time limit" in row["message"] or "memory limit" in row["message"], row
+        return
+    assert found == flags, row
     assert message in row["message"], row
 
 
