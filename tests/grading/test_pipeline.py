@@ -123,7 +123,9 @@ def test_each_submission_gets_its_exact_outcome(graded, student: str) -> None:
         # allocation fails inside libzmq and the kernel dies, taking `add` with it (0 points).
         limits_hit = found - {"output-truncated"}
         assert limits_hit and limits_hit <= {"timeout", "memory-limit", "kernel-died"}, row
-        assert float(row["score"]) == 3 or limits_hit & {"kernel-died", "memory-limit"}, row
+        # (or, flooding its output, it does not answer the interrupt in time and a fresh kernel goes on)
+        kernel_lost = limits_hit & {"kernel-died", "memory-limit"} or "fresh kernel" in row["message"]
+        assert float(row["score"]) == 3 or kernel_lost, row
         return
     assert found == flags, row
     assert message in row["message"], row
