@@ -251,20 +251,22 @@ def fresh_permutation_per_feature(actual: Any, expected: Any) -> str | None:
     return None
 
 
+def _same_inputs(actual: Any) -> bool:
+    """Whether two runs (``actual["first"]``, ``actual["second"]``) showed the model identical inputs."""
+    first, second = actual["first"], actual["second"]
+    return len(first) == len(second) and all(np.array_equal(_array(a), _array(b)) for a, b in zip(first, second))
+
+
 @predicate
 def same_permutations(actual: Any, expected: Any) -> str | None:
     """Two runs (``actual["first"]``, ``actual["second"]``: inputs of each call) showed the model the same inputs."""
-    first, second = actual["first"], actual["second"]
-    same = len(first) == len(second) and all(np.array_equal(_array(a), _array(b)) for a, b in zip(first, second))
-    return None if same else "the same seed must give the same permutations (the model saw other inputs the second time)"
+    return None if _same_inputs(actual) else "the same seed must give the same permutations (the model saw other inputs the second time)"
 
 
 @predicate
 def different_permutations(actual: Any, expected: Any) -> str | None:
     """Two runs with different seeds did not show the model exactly the same inputs."""
-    first, second = actual["first"], actual["second"]
-    same = len(first) == len(second) and all(np.array_equal(_array(a), _array(b)) for a, b in zip(first, second))
-    return "another seed must give other permutations" if same else None
+    return "another seed must give other permutations" if _same_inputs(actual) else None
 
 
 @predicate
