@@ -72,3 +72,15 @@ def test_notebook_is_small_and_well_placed(path: Path) -> None:
     if rel.parts[0] in ("solutions", "exercises"):
         with_output = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.outputs]
         assert not with_output, f"{rel} is stored with outputs in cells {with_output}"
+
+
+STUDENT_NOTEBOOKS = sorted([*REPO_ROOT.glob("lectures/*.ipynb"), *REPO_ROOT.glob("exercises/*/*.ipynb")])
+MAINTAINER_WORDS = re.compile(r"NBVAL|nbval|pytest|\btests?/|test_\w+\.py|\bCI\b|continuous integration")
+
+
+@pytest.mark.parametrize("path", STUDENT_NOTEBOOKS, ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_student_notebooks_speak_to_students(path: Path) -> None:
+    """Nothing a student reads names the test suite, test files or CI (markers live in cell tags)."""
+    nb = nbformat.read(path, as_version=4)
+    found = [(i, m.group(0)) for i, c in enumerate(nb.cells) for m in MAINTAINER_WORDS.finditer(c.source)]
+    assert not found, f"{path.name}: maintainer text in cells {found}"
