@@ -12,8 +12,11 @@ numbers agree. Not a test: run it by hand in the benchmark environment,
     .venv-bench/bin/pip install -r requirements/bench.txt
     .venv-bench/bin/python benchmarks/featurise.py
 
-Notes on the comparison. dscribe orders Coulomb eigenvalues by absolute value,
-ours by value, so each row is compared after sorting. dscribe's ACSF output
+Notes on the comparison. dscribe builds Coulomb matrices with distances in Å;
+the course's default is atomic units (bohr, as Rupp et al.), so both Coulomb
+rows are timed and compared with ``units="angstrom"``. Both order eigenvalues
+by decreasing absolute value; rows are still compared after sorting, so that
+near-ties cannot swap places. dscribe's ACSF output
 has an extra G1 (plain cutoff sum) per element and orders element pairs
 differently; the matching columns are picked out before comparing. Building
 dscribe's ``ase.Atoms`` objects is not counted in its time. The graph
@@ -90,8 +93,8 @@ def main() -> None:
         add(name, "solubility", len(smiles), seconds)
 
     # --- geometric descriptors on QM9, ours ---
-    t_cm, ours_cm = best_time(lambda: ft.batch_coulomb_matrices(zs, rs, size=size), args.repeat)
-    t_eig, ours_eig = best_time(lambda: ft.batch_coulomb_eigenvalues(zs, rs, size=size), args.repeat)
+    t_cm, ours_cm = best_time(lambda: ft.batch_coulomb_matrices(zs, rs, size=size, units="angstrom"), args.repeat)
+    t_eig, ours_eig = best_time(lambda: ft.batch_coulomb_eigenvalues(zs, rs, size=size, units="angstrom"), args.repeat)
     t_acsf, ours_acsf = best_time(
         lambda: ft.batch_acsf(zs, rs, r_cut=R_CUT, radial=RADIAL, angular=ANGULAR, species=SPECIES), args.repeat
     )

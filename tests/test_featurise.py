@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
+from utils.constants import ANGSTROM_TO_BOHR
 from utils.data import load_elements
 from utils.featurise import (
     RAC_PROPERTIES,
@@ -33,6 +34,7 @@ from utils.featurise import (
     rac_features,
     rac_table,
     rotation_matrix,
+    sorted_coulomb_vectors,
     tanimoto,
     tanimoto_matrix,
 )
@@ -259,46 +261,88 @@ def test_autocorrelation_rejects_bad_arguments() -> None:
 
 
 def test_coulomb_matrix_of_h2_and_water_by_hand() -> None:
-    cm = coulomb_matrix(H2_Z, H2_R)
-    np.testing.assert_allclose(cm, [[0.5, 1 / 0.74], [1 / 0.74, 0.5]])
-    np.testing.assert_allclose(coulomb_eigenvalues(H2_Z, H2_R, size=4), [0.5 + 1 / 0.74, 0.5 - 1 / 0.74, 0, 0])
+    bohr = 0.74 * ANGSTROM_TO_BOHR
+    np.testing.assert_allclose(coulomb_matrix(H2_Z, H2_R), [[0.5, 1 / bohr], [1 / bohr, 0.5]])
+    np.testing.assert_allclose(coulomb_matrix(H2_Z, H2_R, units="angstrom"), [[0.5, 1 / 0.74], [1 / 0.74, 0.5]])
+    np.testing.assert_allclose(coulomb_eigenvalues(H2_Z, H2_R, size=4), [0.5 + 1 / bohr, 0.5 - 1 / bohr, 0, 0])
+    np.testing.assert_allclose(
+        coulomb_eigenvalues(H2_Z, H2_R, size=4, units="angstrom"), [0.5 + 1 / 0.74, 0.5 - 1 / 0.74, 0, 0]
+    )
 
-    cm = coulomb_matrix(WATER_Z, WATER_R)
-    d_oh, d_hh = np.linalg.norm(WATER_R[0] - WATER_R[1]), np.linalg.norm(WATER_R[1] - WATER_R[2])
-    assert cm[0, 0] == pytest.approx(0.5 * 8**2.4) and cm[1, 1] == pytest.approx(0.5)
-    assert cm[0, 1] == pytest.approx(8 / d_oh) and cm[0, 2] == pytest.approx(8 / d_oh)
-    assert cm[1, 2] == pytest.approx(1 / d_hh)
-    np.testing.assert_array_equal(cm, cm.T)
+    for units, scale in (("bohr", ANGSTROM_TO_BOHR), ("angstrom", 1.0)):
+        cm = coulomb_matrix(WATER_Z, WATER_R, units=units)
+        d_oh = np.linalg.norm(WATER_R[0] - WATER_R[1]) * scale
+        d_hh = np.linalg.norm(WATER_R[1] - WATER_R[2]) * scale
+        assert cm[0, 0] == pytest.approx(0.5 * 8**2.4) and cm[1, 1] == pytest.approx(0.5)
+        assert cm[0, 1] == pytest.approx(8 / d_oh) and cm[0, 2] == pytest.approx(8 / d_oh)
+        assert cm[1, 2] == pytest.approx(1 / d_hh)
+        np.testing.assert_array_equal(cm, cm.T)
 
 
-def test_coulomb_eigenvalues_are_sorted_then_padded() -> None:
-    eig = coulomb_eigenvalues(METHANOL_Z, METHANOL_R, size=9)
+def test_coulomb_units_scale_only_the_off_diagonal() -> None:
+    bohr, angstrom = coulomb_matrix(METHANOL_Z, METHANOL_R), coulomb_matrix(METHANOL_Z, METHANOL_R, units="angstrom")
+    off = ~np.eye(len(METHANOL_Z), dtype=bool)
+    np.testing.assert_allclose(np.diag(bohr), np.diag(angstrom))
+    np.testing.assert_allclose(angstrom[off], bohr[off] * ANGSTROM_TO_BOHR)
+
+
+@pytest.mark.parametrize("units", ["bohr", "angstrom"])
+def test_coulomb_eigenvalues_are_sorted_then_padded(units: str) -> None:
     n = len(METHANOL_Z)
-    assert (np.diff(eig[:n]) <= 0).all() and (eig[n:] == 0).all() and eig[n - 1] < 0
-    np.testing.assert_allclose(np.sort(eig[:n]), np.linalg.eigvalsh(coulomb_matrix(METHANOL_Z, METHANOL_R)))
-    assert eig.sum() == pytest.approx(0.5 * np.sum(METHANOL_Z**2.4))  # trace
+    by_abs = coulomb_eigenvalues(METHANOL_Z, METHANOL_R, size=9, units=units)
+    by_value = coulomb_eigenvalues(METHANOL_Z, METHANOL_R, size=9, units=units, order="value")
+    assert (np.diff(np.abs(by_abs[:n])) <= 0).all() and (by_abs[n:] == 0).all()
+    assert (np.diff(by_value[:n]) <= 0).all() and (by_value[n:] == 0).all()
+    exact = np.linalg.eigvalsh(coulomb_matrix(METHANOL_Z, METHANOL_R, units=units))
+    np.testing.assert_allclose(np.sort(by_abs[:n]), exact)
+    np.testing.assert_allclose(np.sort(by_value[:n]), exact)
+    assert by_abs.sum() == pytest.approx(0.5 * np.sum(METHANOL_Z**2.4))  # trace
     with pytest.raises(ValueError, match="more than size=3"):
         coulomb_eigenvalues(METHANOL_Z, METHANOL_R, size=3)
+
+
+def test_methanol_spectrum_is_positive_in_bohr_and_not_in_angstrom() -> None:
+    assert coulomb_eigenvalues(METHANOL_Z, METHANOL_R).min() > 0
+    assert coulomb_eigenvalues(METHANOL_Z, METHANOL_R, units="angstrom").min() < 0
+
+
+def test_coulomb_rejects_unknown_units_and_order() -> None:
+    with pytest.raises(ValueError, match="units must be one of"):
+        coulomb_matrix(H2_Z, H2_R, units="nm")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="order must be one of"):
+        coulomb_eigenvalues(H2_Z, H2_R, order="magnitude")  # type: ignore[arg-type]
 
 
 def test_batch_versions_equal_the_single_ones() -> None:
     zs = [H2_Z, WATER_Z, METHANOL_Z, WATER_Z[::-1]]
     rs = [H2_R, WATER_R, METHANOL_R, WATER_R[::-1] + 1.0]
-    cms = batch_coulomb_matrices(zs, rs)
-    eigs = batch_coulomb_eigenvalues(zs, rs, size=7)
-    assert cms.shape == (4, 6, 6) and eigs.shape == (4, 7)
-    for k, (z, r) in enumerate(zip(zs, rs)):
-        n = len(z)
-        np.testing.assert_allclose(cms[k, :n, :n], coulomb_matrix(z, r))
-        assert (cms[k, n:] == 0).all() and (cms[k, :, n:] == 0).all()
-        np.testing.assert_allclose(eigs[k], coulomb_eigenvalues(z, r, size=7), atol=1e-12)
-    np.testing.assert_allclose(eigs[1], eigs[3], atol=1e-10)  # reversed and shifted water
+    for units, order in (("bohr", "abs"), ("angstrom", "value")):
+        cms = batch_coulomb_matrices(zs, rs, units=units)
+        eigs = batch_coulomb_eigenvalues(zs, rs, size=7, units=units, order=order)
+        assert cms.shape == (4, 6, 6) and eigs.shape == (4, 7)
+        for k, (z, r) in enumerate(zip(zs, rs)):
+            n = len(z)
+            np.testing.assert_allclose(cms[k, :n, :n], coulomb_matrix(z, r, units=units))
+            assert (cms[k, n:] == 0).all() and (cms[k, :, n:] == 0).all()
+            np.testing.assert_allclose(eigs[k], coulomb_eigenvalues(z, r, size=7, units=units, order=order), atol=1e-12)
+        np.testing.assert_allclose(eigs[1], eigs[3], atol=1e-10)  # reversed and shifted water
 
 
 def test_coulomb_matrix_is_covariant_and_its_spectrum_invariant() -> None:
     z2, r2, perm = moved(METHANOL_Z, METHANOL_R, seed=3)
     np.testing.assert_allclose(coulomb_matrix(z2, r2), coulomb_matrix(METHANOL_Z, METHANOL_R)[np.ix_(perm, perm)])
     np.testing.assert_allclose(coulomb_eigenvalues(z2, r2), coulomb_eigenvalues(METHANOL_Z, METHANOL_R), atol=1e-9)
+
+
+def test_sorted_coulomb_vectors_are_invariant_and_start_with_the_heaviest_atom() -> None:
+    z2, r2, _ = moved(METHANOL_Z, METHANOL_R, seed=5)
+    cms = batch_coulomb_matrices([METHANOL_Z, z2, WATER_Z], [METHANOL_R, r2, WATER_R])
+    vec = sorted_coulomb_vectors(cms)
+    assert vec.shape == (3, 21)
+    np.testing.assert_allclose(vec[0], vec[1], atol=1e-10)
+    assert vec[2, 0] == pytest.approx(0.5 * 8**2.4)  # oxygen has the largest row
+    with pytest.raises(ValueError, match="shape"):
+        sorted_coulomb_vectors(np.zeros((2, 3, 4)))
 
 
 @settings(max_examples=40, deadline=None, database=None)

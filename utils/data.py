@@ -23,6 +23,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from utils.constants import HARTREE_TO_EV, HARTREE_TO_KCAL_PER_MOL
 from utils.paths import DATA_DIR
 
 __all__ = [
@@ -38,10 +39,6 @@ __all__ = [
     "load_solubility",
 ]
 
-#: 1 hartree in eV (CODATA 2018).
-HARTREE_TO_EV: float = 27.211386245988
-#: 1 hartree in kcal/mol (CODATA 2018 hartree energy times the Avogadro constant, 4.184 J/cal).
-HARTREE_TO_KCAL_PER_MOL: float = 627.5094740631
 
 #: Internal energy at 0 K of the free atoms at the QM9 level of theory
 #: (B3LYP/6-31G(2df,p)), in hartree: the "atomref" table of

@@ -10,8 +10,9 @@ From chemical intuition to physics, in the order of the lecture:
 * revised autocorrelations (RACs) on the molecular graph with explicit
   hydrogens: :func:`autocorrelation`, :func:`rac_features`, :func:`rac_table`;
 * the Coulomb matrix and its spectrum (Rupp et al. 2012):
-  :func:`coulomb_matrix`, :func:`coulomb_eigenvalues`, and the vectorised
-  batch versions :func:`batch_coulomb_matrices`, :func:`batch_coulomb_eigenvalues`;
+  :func:`coulomb_matrix`, :func:`coulomb_eigenvalues`, the vectorised
+  batch versions :func:`batch_coulomb_matrices`, :func:`batch_coulomb_eigenvalues`,
+  and the row-norm-sorted matrix :func:`sorted_coulomb_vectors` (Hansen et al. 2013);
 * atom-centred symmetry functions (Behler & Parrinello 2007, Behler 2011):
   :func:`cosine_cutoff`, :func:`acsf`, :func:`batch_acsf`;
 * and a measure of degeneracy, :func:`n_distinct`.
@@ -23,9 +24,9 @@ coinciding coordinates, an unknown property). RDKit is imported inside the
 functions, so importing this module stays cheap; element properties come from
 :func:`utils.data.load_elements` and are read on first use.
 
-Distances are in ångström throughout, as the coordinates are given. Rupp et
-al. used atomic units (bohr) for the Coulomb matrix; :mod:`utils.kernels` has
-that variant.
+Coordinates are given in ångström. The Coulomb matrix is built in atomic units
+(distances in bohr) by default, as Rupp et al. defined it, with ``units=`` for
+the other choice; symmetry functions use ångström for distances and cutoffs.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from utils.constants import ANGSTROM_TO_BOHR
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -63,6 +66,7 @@ __all__ = [
     "rac_features",
     "rac_table",
     "rotation_matrix",
+    "sorted_coulomb_vectors",
     "tanimoto",
     "tanimoto_matrix",
 ]
@@ -678,68 +682,105 @@ def _coincident(dist: np.ndarray) -> np.ndarray:
     return np.any((dist < _SAME_POSITION) & off, axis=(-2, -1))
 
 
-def coulomb_matrix(atomic_numbers: ArrayLike, positions: ArrayLike) -> np.ndarray:
-    r"""Coulomb matrix of one molecule (Rupp et al. 2012), distances in Å.
+Units = Literal["bohr", "angstrom"]
+Order = Literal["abs", "value"]
+_UNITS = ("bohr", "angstrom")
+_ORDERS = ("abs", "value")
+
+
+def _distance_scale(units: str) -> float:
+    """Factor that turns distances in Å into distances in ``units``."""
+    if units not in _UNITS:
+        raise ValueError(f"units must be one of {_UNITS}, got {units!r}")
+    return ANGSTROM_TO_BOHR if units == "bohr" else 1.0
+
+
+def coulomb_matrix(atomic_numbers: ArrayLike, positions: ArrayLike, units: Units = "bohr") -> np.ndarray:
+    r"""Coulomb matrix of one molecule (Rupp et al. 2012).
 
     .. math::
 
         M_{ii} = \tfrac12 Z_i^{2.4}, \qquad
         M_{ij} = \frac{Z_i Z_j}{|\mathbf R_i - \mathbf R_j|} \quad (i \ne j)
 
+    The diagonal is a fit of the free atom's energy in hartree, so the
+    off-diagonal belongs in atomic units too: by default distances are
+    converted to bohr, as in the paper. ``units="angstrom"`` keeps them in Å,
+    which scales every off-diagonal entry by 1/0.529 = 1.89 and leaves the
+    diagonal alone (lecture 01 measures what that does).
+
     Parameters
     ----------
     atomic_numbers
         Nuclear charges, shape ``(n_atoms,)``.
     positions
-        Cartesian coordinates in Å, shape ``(n_atoms, 3)``, used as given.
+        Cartesian coordinates in Å, shape ``(n_atoms, 3)``.
+    units
+        ``"bohr"`` (atomic units, the default) or ``"angstrom"``: the unit of
+        the distances in the off-diagonal entries.
 
     Returns
     -------
     numpy.ndarray
-        Symmetric, shape ``(n_atoms, n_atoms)``, in units of e²/Å.
+        Symmetric, shape ``(n_atoms, n_atoms)``.
 
     Raises
     ------
     ValueError
-        If lengths differ, coordinates are not finite, or two atoms coincide.
+        If lengths differ, coordinates are not finite, two atoms coincide, or
+        ``units`` is unknown.
 
     Examples
     --------
-    H₂ at 0.74 Å: the diagonal is 0.5 · 1^2.4 and the off-diagonal 1/0.74.
+    H₂ at 0.74 Å = 1.398 bohr: the diagonal is 0.5 · 1^2.4, the off-diagonal
+    1/1.398 in atomic units and 1/0.74 with distances in Å.
 
     >>> coulomb_matrix([1, 1], [[0, 0, 0], [0, 0, 0.74]]).round(4).tolist()
+    [[0.5, 0.7151], [0.7151, 0.5]]
+    >>> coulomb_matrix([1, 1], [[0, 0, 0], [0, 0, 0.74]], units="angstrom").round(4).tolist()
     [[0.5, 1.3514], [1.3514, 0.5]]
     """
     z, r = _check_geometry(atomic_numbers, positions)
-    return batch_coulomb_matrices([z], [r])[0]
+    return batch_coulomb_matrices([z], [r], units=units)[0]
 
 
-def coulomb_eigenvalues(atomic_numbers: ArrayLike, positions: ArrayLike, size: int | None = None) -> np.ndarray:
-    """Eigenvalues of the Coulomb matrix, largest first, zero-padded to ``size``.
+def coulomb_eigenvalues(
+    atomic_numbers: ArrayLike,
+    positions: ArrayLike,
+    size: int | None = None,
+    units: Units = "bohr",
+    order: Order = "abs",
+) -> np.ndarray:
+    """Eigenvalues of the Coulomb matrix, sorted, zero-padded to ``size``.
 
     Parameters
     ----------
-    atomic_numbers, positions
+    atomic_numbers, positions, units
         As for :func:`coulomb_matrix`.
     size
         Length of the returned vector (>= the number of atoms); the number of
         atoms by default.
+    order
+        ``"abs"`` (default, Rupp et al.): by decreasing absolute value;
+        ``"value"``: by decreasing value, negative eigenvalues last.
 
     Returns
     -------
     numpy.ndarray
-        Shape ``(size,)``: the ``n_atoms`` eigenvalues sorted by decreasing
-        value (the negative ones last), then zeros.
+        Shape ``(size,)``: the ``n_atoms`` sorted eigenvalues, then zeros.
 
     Examples
     --------
-    For H₂ the eigenvalues are 0.5 ± 1/0.74.
+    For H₂ the eigenvalues are 0.5 ± 1/d: with d in bohr both are positive,
+    with d in Å one is negative.
 
     >>> coulomb_eigenvalues([1, 1], [[0, 0, 0], [0, 0, 0.74]], size=3).round(4).tolist()
-    [1.8514, -0.8514, 0.0]
+    [1.2151, -0.2151, 0.0]
+    >>> coulomb_eigenvalues([1, 1], [[0, 0, 0], [0, 0, 0.74]], units="angstrom").round(4).tolist()
+    [1.8514, -0.8514]
     """
     z, r = _check_geometry(atomic_numbers, positions)
-    return batch_coulomb_eigenvalues([z], [r], size=size)[0]
+    return batch_coulomb_eigenvalues([z], [r], size=size, units=units, order=order)[0]
 
 
 def _batch_input(
@@ -755,12 +796,20 @@ def _batch_input(
     return zs, rs
 
 
+def _padded_size(zs: Sequence[np.ndarray], size: int | None) -> int:
+    largest = max((len(z) for z in zs), default=0)
+    size = largest if size is None else int(size)
+    if largest > size:
+        raise ValueError(f"a molecule has {largest} atoms, more than size={size}")
+    return size
+
+
 def _groups_by_size(zs: Sequence[np.ndarray]) -> dict[int, np.ndarray]:
     sizes = np.array([len(z) for z in zs])
     return {int(n): np.flatnonzero(sizes == n) for n in np.unique(sizes)}
 
 
-def _stacked_coulomb(zs: Sequence[np.ndarray], rs: Sequence[np.ndarray], idx: np.ndarray) -> np.ndarray:
+def _stacked_coulomb(zs: Sequence[np.ndarray], rs: Sequence[np.ndarray], idx: np.ndarray, scale: float) -> np.ndarray:
     """Coulomb matrices of molecules ``idx``, which all have the same atom count."""
     z = np.stack([zs[i] for i in idx])
     r = np.stack([rs[i] for i in idx])
@@ -770,6 +819,7 @@ def _stacked_coulomb(zs: Sequence[np.ndarray], rs: Sequence[np.ndarray], idx: np
         raise ValueError(f"molecule {int(idx[np.argmax(bad)])}: two atoms are at the same position")
     n = z.shape[1]
     eye = np.eye(n, dtype=bool)
+    dist *= scale
     np.copyto(dist, 1.0, where=eye)
     cm = z[:, :, None] * z[:, None, :] / dist
     cm[:, eye] = 0.5 * z**2.4
@@ -777,7 +827,10 @@ def _stacked_coulomb(zs: Sequence[np.ndarray], rs: Sequence[np.ndarray], idx: np
 
 
 def batch_coulomb_matrices(
-    atomic_numbers: Sequence[ArrayLike], positions: Sequence[ArrayLike], size: int | None = None
+    atomic_numbers: Sequence[ArrayLike],
+    positions: Sequence[ArrayLike],
+    size: int | None = None,
+    units: Units = "bohr",
 ) -> np.ndarray:
     """Coulomb matrices of many molecules, zero-padded to a common size.
 
@@ -792,6 +845,8 @@ def batch_coulomb_matrices(
         One ``(n_atoms, 3)`` array of coordinates in Å per molecule.
     size
         Side of the padded matrices; the largest atom count by default.
+    units
+        As for :func:`coulomb_matrix`.
 
     Returns
     -------
@@ -803,21 +858,23 @@ def batch_coulomb_matrices(
     >>> cms = batch_coulomb_matrices([[1, 1], [8, 1, 1]],
     ...     [[[0, 0, 0], [0, 0, 0.74]], [[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]]])
     >>> cms.shape, float(cms[0, 2, 2]), round(float(cms[1, 0, 1]), 3)
-    ((2, 3, 3), 0.0, 8.333)
+    ((2, 3, 3), 0.0, 4.41)
     """
+    scale = _distance_scale(units)
     zs, rs = _batch_input(atomic_numbers, positions)
-    largest = max((len(z) for z in zs), default=0)
-    size = largest if size is None else int(size)
-    if largest > size:
-        raise ValueError(f"a molecule has {largest} atoms, more than size={size}")
+    size = _padded_size(zs, size)
     out = np.zeros((len(zs), size, size))
     for n, idx in _groups_by_size(zs).items():
-        out[idx, :n, :n] = _stacked_coulomb(zs, rs, idx)
+        out[idx, :n, :n] = _stacked_coulomb(zs, rs, idx, scale)
     return out
 
 
 def batch_coulomb_eigenvalues(
-    atomic_numbers: Sequence[ArrayLike], positions: Sequence[ArrayLike], size: int | None = None
+    atomic_numbers: Sequence[ArrayLike],
+    positions: Sequence[ArrayLike],
+    size: int | None = None,
+    units: Units = "bohr",
+    order: Order = "abs",
 ) -> np.ndarray:
     """Coulomb-matrix eigenvalues of many molecules (see :func:`coulomb_eigenvalues`).
 
@@ -827,28 +884,71 @@ def batch_coulomb_eigenvalues(
         As for :func:`batch_coulomb_matrices`.
     size
         Length of each row; the largest atom count by default.
+    units, order
+        As for :func:`coulomb_eigenvalues`.
 
     Returns
     -------
     numpy.ndarray
-        Shape ``(n_molecules, size)``: each molecule's eigenvalues in
-        decreasing order, then zeros.
+        Shape ``(n_molecules, size)``: each molecule's sorted eigenvalues, then zeros.
 
     Examples
     --------
     >>> batch_coulomb_eigenvalues([[1, 1], [1]], [[[0, 0, 0], [0, 0, 0.74]], [[0, 0, 0]]]).round(4).tolist()
-    [[1.8514, -0.8514], [0.5, 0.0]]
+    [[1.2151, -0.2151], [0.5, 0.0]]
     """
+    scale = _distance_scale(units)
+    if order not in _ORDERS:
+        raise ValueError(f"order must be one of {_ORDERS}, got {order!r}")
     zs, rs = _batch_input(atomic_numbers, positions)
-    largest = max((len(z) for z in zs), default=0)
-    size = largest if size is None else int(size)
-    if largest > size:
-        raise ValueError(f"a molecule has {largest} atoms, more than size={size}")
+    size = _padded_size(zs, size)
     out = np.zeros((len(zs), size))
     for n, idx in _groups_by_size(zs).items():
-        eig = np.linalg.eigvalsh(_stacked_coulomb(zs, rs, idx))  # ascending
-        out[idx, :n] = eig[:, ::-1]
+        eig = np.linalg.eigvalsh(_stacked_coulomb(zs, rs, idx, scale))  # ascending
+        if order == "abs":
+            eig = np.take_along_axis(eig, np.argsort(-np.abs(eig), axis=1, kind="stable"), axis=1)
+        else:
+            eig = eig[:, ::-1]
+        out[idx, :n] = eig
     return out
+
+
+def sorted_coulomb_vectors(matrices: ArrayLike) -> np.ndarray:
+    """Row-norm-sorted Coulomb matrices, flattened to their upper triangles.
+
+    Atoms are reordered by decreasing norm of their Coulomb-matrix row, which
+    makes the representation independent of the input atom order (Hansen et
+    al., *J. Chem. Theory Comput.* 9, 3404, 2013). Ties keep the input order.
+
+    Parameters
+    ----------
+    matrices
+        Symmetric matrices, shape ``(n_molecules, size, size)``, e.g. from
+        :func:`batch_coulomb_matrices`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_molecules, size (size + 1) / 2)``.
+
+    Raises
+    ------
+    ValueError
+        If ``matrices`` is not a stack of square matrices.
+
+    Examples
+    --------
+    >>> m = np.array([[[1.0, 2.0], [2.0, 9.0]]])
+    >>> sorted_coulomb_vectors(m).tolist()
+    [[9.0, 2.0, 1.0]]
+    """
+    arr = np.asarray(matrices, dtype=float)
+    if arr.ndim != 3 or arr.shape[1] != arr.shape[2]:
+        raise ValueError(f"matrices must have shape (n, size, size), got {arr.shape}")
+    order = np.argsort(-np.linalg.norm(arr, axis=2), axis=1, kind="stable")
+    permuted = np.take_along_axis(np.take_along_axis(arr, order[:, :, None], axis=1), order[:, None, :], axis=2)
+    i, j = np.triu_indices(arr.shape[1])
+    return permuted[:, i, j]
 
 
 # --- atom-centred symmetry functions ------------------------------------------------

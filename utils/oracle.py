@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from utils.constants import ANGSTROM_TO_BOHR, HARTREE_TO_KCAL_PER_MOL
+
 __all__ = [
     "ANGSTROM_TO_BOHR",
     "HARTREE_TO_KCAL_PER_MOL",
@@ -29,10 +31,6 @@ __all__ = [
     "xtb_energy",
 ]
 
-#: 1 Å in bohr (CODATA 2018 Bohr radius 0.529177210903 Å); tblite takes bohr.
-ANGSTROM_TO_BOHR: float = 1.0 / 0.529177210903
-#: 1 hartree in kcal/mol (CODATA 2018), as in :mod:`utils.data`.
-HARTREE_TO_KCAL_PER_MOL: float = 627.5094740631
 
 _METHODS = ("GFN2-xTB", "GFN1-xTB", "IPEA1-xTB")
 
