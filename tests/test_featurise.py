@@ -35,6 +35,7 @@ from utils.featurise import (
     rac_table,
     rotation_matrix,
     sorted_coulomb_vectors,
+    summed_acsf,
     tanimoto,
     tanimoto_matrix,
 )
@@ -469,3 +470,20 @@ def test_batch_acsf_equals_one_molecule_at_a_time() -> None:
     np.testing.assert_allclose(batch[3], batch[2][::-1], rtol=1e-12)
     with pytest.raises(ValueError, match="molecule 1: two atoms are at the same position"):
         batch_acsf([H2_Z, H2_Z], [H2_R, np.zeros((2, 3))])
+
+
+def test_summed_acsf_sums_each_elements_atoms_and_counts_them() -> None:
+    species = [1, 6, 8]
+    radial, angular = [(0.5, 1.0), (0.5, 2.0)], [(0.05, 1.0, 1.0)]
+    x = summed_acsf([METHANOL_Z, WATER_Z], [METHANOL_R, WATER_R], species=species, radial=radial, angular=angular)
+    g = acsf(METHANOL_Z, METHANOL_R, radial=radial, angular=angular, species=species, r_cut=5.0)
+    n_g = g.shape[1]
+    assert x.shape == (2, len(species) * n_g + len(species))
+    for k, e in enumerate(species):
+        np.testing.assert_allclose(x[0, k * n_g:(k + 1) * n_g], g[np.asarray(METHANOL_Z) == e].sum(axis=0))
+    assert x[0, -3:].tolist() == [4.0, 1.0, 1.0] and x[1, -3:].tolist() == [2.0, 0.0, 1.0]
+    z2, r2, _ = moved(METHANOL_Z, METHANOL_R, seed=7)
+    np.testing.assert_allclose(summed_acsf([z2], [r2], species=species, radial=radial, angular=angular)[0], x[0],
+                               rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match=r"not in species"):
+        summed_acsf([METHANOL_Z], [METHANOL_R], species=[1, 6])

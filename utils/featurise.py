@@ -14,7 +14,8 @@ From chemical intuition to physics, in the order of the lecture:
   batch versions :func:`batch_coulomb_matrices`, :func:`batch_coulomb_eigenvalues`,
   and the row-norm-sorted matrix :func:`sorted_coulomb_vectors` (Hansen et al. 2013);
 * atom-centred symmetry functions (Behler & Parrinello 2007, Behler 2011):
-  :func:`cosine_cutoff`, :func:`acsf`, :func:`batch_acsf`;
+  :func:`cosine_cutoff`, :func:`acsf`, :func:`batch_acsf`, and per-molecule
+  sums per element for atomistic linear models, :func:`summed_acsf`;
 * and a measure of degeneracy, :func:`n_distinct`.
 
 Molecules are passed either as SMILES strings or as RDKit molecules. Every
@@ -67,6 +68,7 @@ __all__ = [
     "rac_table",
     "rotation_matrix",
     "sorted_coulomb_vectors",
+    "summed_acsf",
     "tanimoto",
     "tanimoto_matrix",
 ]
@@ -1096,6 +1098,55 @@ def batch_acsf(
         for k, i in enumerate(idx):
             out[i] = g[k]
     return out
+
+
+def summed_acsf(
+    atomic_numbers: Sequence[ArrayLike],
+    positions: Sequence[ArrayLike],
+    species: Sequence[int],
+    r_cut: float = 5.0,
+    radial: Sequence[tuple[float, float]] = tuple((4.0, float(r_s)) for r_s in np.linspace(0.8, 4.0, 9)),
+    angular: Sequence[tuple[float, float, float]] = (
+        (0.05, 1.0, 1.0), (0.05, 1.0, -1.0), (0.05, 4.0, 1.0), (0.05, 4.0, -1.0),
+    ),
+) -> np.ndarray:
+    """One vector per molecule: each element's symmetry functions summed, then its atom count.
+
+    A linear model on these features is a sum of atomic contributions,
+    :math:`E = \\sum_i (\\mathbf w_{Z_i} \\cdot \\mathbf G_i + b_{Z_i})`, one weight
+    vector and one offset per element: the simplest atomistic model (lecture 01).
+    The defaults are lecture 01's: nine radial and four angular functions
+    within 5 Å.
+
+    Parameters
+    ----------
+    atomic_numbers, positions
+        One array per molecule, as for :func:`batch_acsf`.
+    species
+        The elements, as atomic numbers; every atom must be one of them.
+    r_cut, radial, angular
+        As for :func:`acsf`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_molecules, n_species * n_functions + n_species)``: for each
+        element in ``species`` order, the sum of its atoms' symmetry functions;
+        then the number of atoms of each element.
+
+    Examples
+    --------
+    >>> x = summed_acsf([[8, 1, 1]], [[[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]]], species=[1, 8],
+    ...                 radial=[(0.0, 0.0)], angular=[])
+    >>> x.shape, x[0, -2:].tolist()
+    ((1, 6), [2.0, 1.0])
+    """
+    per_atom = batch_acsf(atomic_numbers, positions, r_cut=r_cut, radial=radial, angular=angular, species=species)
+    zs = [np.asarray(z).ravel() for z in atomic_numbers]
+    return np.array([
+        np.concatenate([g[z == e].sum(axis=0) for e in species] + [[float(np.sum(z == e)) for e in species]])
+        for z, g in zip(zs, per_atom)
+    ])
 
 
 def _acsf_stack(
