@@ -33,3 +33,7 @@ c.OverwriteCells.add_missing_cells = True
 
 # Local exchange for the Assignments panel; git-ignored, created by `make lab`.
 c.Exchange.root = str(ROOT / ".exchange")
+
+# `nbgrader validate` in a terminal cuts each line of a failure at this width;
+# at nbgrader's default (90) a check's "expected ..., got ..." was lost.
+c.Validator.width = 200

@@ -50,14 +50,16 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "KINDS",
+    "CheckFailed",
     "check_close",
     "check_equal",
     "check_property",
@@ -138,10 +140,25 @@ def outcome_of(call: Callable[[], Any]) -> list[str] | None:
     return None
 
 
+class CheckFailed(AssertionError):
+    """A failed check: an ``AssertionError`` that shows the student only its message.
+
+    In a notebook, IPython renders an exception through ``_render_traceback_``
+    when it has one: the message (expected and got first) and the hint are all
+    a student sees, with none of this module's frames.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        red, reset = "\x1b[31m", "\x1b[0m"
+        first, *rest = str(self).splitlines() or [""]
+        return [f"{red}CheckFailed{reset}: {first}", *rest]
+
+
 # --- judges: plain values in, AssertionError out; shared by Validate and grading ---
 
 
 def _as_numbers(name: str, value: Any, what: str) -> np.ndarray:
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     def number(v: Any) -> Any:
         if isinstance(v, list):
             return [number(x) for x in v]
@@ -154,65 +171,75 @@ def _as_numbers(name: str, value: Any, what: str) -> np.ndarray:
     try:
         return np.asarray(number(value), dtype=float)
     except (TypeError, ValueError):
-        raise AssertionError(f"{name}: expected numbers, got {what} {value!r:.200}") from None
+        raise CheckFailed(f"{name}: expected numbers, got {what} {value!r:.200}") from None
+
+
+def _show(values: np.ndarray) -> str:
+    """A number as Python prints it; an array as numpy does, shortened."""
+    return repr(values.item()) if values.ndim == 0 else np.array2string(values, threshold=8)
 
 
 def judge_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 0.0) -> None:
     """Raise ``AssertionError`` unless ``|actual - expected| <= atol + rtol |expected|`` everywhere."""
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     got = _as_numbers(name, actual, "")
     want = _as_numbers(name, expected, "reference")
     if got.shape != want.shape:
-        raise AssertionError(f"{name}: expected shape {want.shape}, got shape {got.shape}")
+        raise CheckFailed(f"{name}: expected shape {want.shape}, got shape {got.shape}")
     if np.isnan(got).any() and not np.isnan(want).any():
-        raise AssertionError(f"{name}: the result contains NaN")
+        raise CheckFailed(f"{name}: the result contains NaN")
     close = np.isclose(got, want, rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         bad = int((~close).sum())
         diff = np.abs(np.nan_to_num(got - want, nan=np.inf))
         where = np.unravel_index(int(np.argmax(np.where(close, -1, diff))), got.shape) if got.shape else ()
         largest = float(diff[where]) if got.shape else float(diff)
-        raise AssertionError(
-            f"{name}: {bad} of {got.size} values differ (largest difference {largest:.3g}"
-            f"{f' at index {tuple(int(i) for i in where)}' if got.shape else ''}); "
-            f"expected {np.array2string(want, threshold=8)}, got {np.array2string(got, threshold=8)}"
+        raise CheckFailed(
+            f"{name}: expected {_show(want)}, got {_show(got)} "
+            f"({bad} of {got.size} values differ, largest difference {largest:.3g}"
+            f"{f' at index {tuple(int(i) for i in where)}' if got.shape else ''})"
         )
 
 
 def judge_equal(name: str, actual: Any, expected: Any) -> None:
     """Raise ``AssertionError`` unless the plain values are equal (strings, integers, booleans, lists)."""
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     if type(actual) is not type(expected) or actual != expected:
-        raise AssertionError(f"{name}: expected {expected!r:.200}, got {actual!r:.200}")
+        raise CheckFailed(f"{name}: expected {expected!r:.200}, got {actual!r:.200}")
 
 
 def judge_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: float = 0.0) -> None:
     """Raise ``AssertionError`` unless two values of the student's agree within tolerances."""
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     try:
         judge_close(name, actual, other, rtol, atol)
     except AssertionError as err:
-        raise AssertionError(str(err).replace("expected", "the first value is compared with", 1)
-                             .replace("reference", "second value", 1)) from None
+        raise CheckFailed(str(err).replace(": expected", ": the other value is", 1)
+                          .replace("reference", "other value", 1)) from None
 
 
 def judge_property(name: str, prop: str, actual: Any, expected: Any,
                    predicates: Mapping[str, Callable[[Any, Any], str | None]]) -> None:
     """Raise ``AssertionError`` unless the predicate ``predicates[prop]`` holds for ``actual``."""
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     if prop not in predicates:
-        raise AssertionError(f"{name}: unknown property {prop!r}")
+        raise CheckFailed(f"{name}: unknown property {prop!r}")
     try:
         problem = predicates[prop](actual, expected)
     except Exception as err:  # malformed recorded data is a failure, not a crash
         problem = f"the recorded values do not fit the property ({type(err).__name__}: {err})"
     if problem:
-        raise AssertionError(f"{name}: {problem}")
+        raise CheckFailed(f"{name}: {problem}")
 
 
 def judge_raises(name: str, actual: Any, expected: Any) -> None:
     """Raise ``AssertionError`` unless ``actual`` (from :func:`outcome_of`) includes the class ``expected``."""
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     if actual is None:
-        raise AssertionError(f"{name}: the call returned normally; it must raise {expected}")
+        raise CheckFailed(f"{name}: the call returned normally; it must raise {expected}")
     if not isinstance(actual, list) or expected not in actual:
         first = actual[0] if isinstance(actual, list) and actual else actual
-        raise AssertionError(f"{name}: the call raised {first}; it must raise {expected}")
+        raise CheckFailed(f"{name}: the call raised {first}; it must raise {expected}")
 
 
 def judge(check: str, name: str, actual: Any, *, expected: Any = None, other: Any = None,
@@ -226,8 +253,9 @@ def judge(check: str, name: str, actual: Any, *, expected: Any = None, other: An
     >>> judge("check_same", "seed", [1.0], other=[2.0])
     Traceback (most recent call last):
     ...
-    AssertionError: seed: 1 of 1 values differ (largest difference 1 at index (0,)); the first value is compared with [2.], got [1.]
+    utils.checks.CheckFailed: seed: the other value is [2.], got [1.] (1 of 1 values differ, largest difference 1 at index (0,))
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     if check == "check_close":
         judge_close(name, actual, expected, rtol, atol)
     elif check == "check_equal":
@@ -241,13 +269,25 @@ def judge(check: str, name: str, actual: Any, *, expected: Any = None, other: An
     elif check == "check_raises":
         judge_raises(name, actual, expected)
     else:
-        raise AssertionError(f"{name}: unknown kind of check {check!r}")
+        raise CheckFailed(f"{name}: unknown kind of check {check!r}")
 
 
 # --- the helpers test cells call ---
 
 
-def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 0.0) -> None:
+@contextlib.contextmanager
+def _hinted(hint: str) -> Iterator[None]:
+    """Add ``Hint: ...`` on its own line to a check's failure message."""
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
+    try:
+        yield
+    except CheckFailed as err:
+        if not hint:
+            raise
+        raise CheckFailed(f"{err}\nHint: {hint}") from None
+
+
+def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 0.0, hint: str = "") -> None:
     """Value check: ``actual`` equals ``expected`` within tolerances, element by element.
 
     Parameters
@@ -260,6 +300,9 @@ def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol:
         The reference value, of the same shape, computed by the test.
     rtol, atol
         Relative and absolute tolerance: ``|actual - expected| <= atol + rtol * |expected|``.
+    hint
+        Shown under the message when the check fails: the common mistake to
+        look for (every helper takes one).
 
     Raises
     ------
@@ -272,20 +315,27 @@ def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol:
     >>> check_close("w", [1.0, 2.0], [1.0, 2.5])
     Traceback (most recent call last):
     ...
-    AssertionError: w: 1 of 2 values differ (largest difference 0.5 at index (1,)); expected [1.  2.5], got [1. 2.]
+    utils.checks.CheckFailed: w: expected [1.  2.5], got [1. 2.] (1 of 2 values differ, largest difference 0.5 at index (1,))
+    >>> check_close("b", 1.0, 0.0, hint="is the intercept penalised?")
+    Traceback (most recent call last):
+    ...
+    utils.checks.CheckFailed: b: expected 0.0, got 1.0 (1 of 1 values differ, largest difference 1)
+    Hint: is the intercept penalised?
     >>> check_close("w", [1.0, 2.0], [[1.0, 2.0]])
     Traceback (most recent call last):
     ...
-    AssertionError: w: expected shape (1, 2), got shape (2,)
+    utils.checks.CheckFailed: w: expected shape (1, 2), got shape (2,)
     >>> check_close("w", "two", 2.0)
     Traceback (most recent call last):
     ...
-    AssertionError: w: expected numbers, got  'two'
+    utils.checks.CheckFailed: w: expected numbers, got  'two'
     """
-    judge_close(name, plain(actual), plain(expected), rtol, atol)
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
+    with _hinted(hint):
+        judge_close(name, plain(actual), plain(expected), rtol, atol)
 
 
-def check_equal(name: str, actual: Any, expected: Any) -> None:
+def check_equal(name: str, actual: Any, expected: Any, hint: str = "") -> None:
     """Value check for exact values: a string, an integer, a boolean, or a list of them.
 
     Examples
@@ -294,12 +344,14 @@ def check_equal(name: str, actual: Any, expected: Any) -> None:
     >>> check_equal("top", "TPSA", "MolLogP")
     Traceback (most recent call last):
     ...
-    AssertionError: top: expected 'MolLogP', got 'TPSA'
+    utils.checks.CheckFailed: top: expected 'MolLogP', got 'TPSA'
     """
-    judge_equal(name, plain(actual), plain(expected))
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
+    with _hinted(hint):
+        judge_equal(name, plain(actual), plain(expected))
 
 
-def check_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: float = 0.0) -> None:
+def check_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: float = 0.0, hint: str = "") -> None:
     """Consistency check: two values the student's code produced agree within tolerances.
 
     Use it for relations without a reference value (a second call with the same
@@ -312,12 +364,14 @@ def check_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: floa
     >>> check_same("again", [0.5, 0.25], [0.5, 0.3], atol=0.01)
     Traceback (most recent call last):
     ...
-    AssertionError: again: 1 of 2 values differ (largest difference 0.05 at index (1,)); the first value is compared with [0.5 0.3], got [0.5  0.25]
+    utils.checks.CheckFailed: again: the other value is [0.5 0.3], got [0.5  0.25] (1 of 2 values differ, largest difference 0.05 at index (1,))
     """
-    judge_same(name, plain(actual), plain(other), rtol, atol)
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
+    with _hinted(hint):
+        judge_same(name, plain(actual), plain(other), rtol, atol)
 
 
-def check_property(name: str, actual: Any, prop: str, expected: Any = None) -> None:
+def check_property(name: str, actual: Any, prop: str, expected: Any = None, hint: str = "") -> None:
     """Property check: the named predicate ``prop`` of :mod:`utils.properties` holds for ``actual``.
 
     Parameters
@@ -338,14 +392,16 @@ def check_property(name: str, actual: Any, prop: str, expected: Any = None) -> N
     >>> check_property("rmse", 1.3, "between", (0.5, 1.1))
     Traceback (most recent call last):
     ...
-    AssertionError: rmse: 1.3 is not between 0.5 and 1.1
+    utils.checks.CheckFailed: rmse: 1.3 is not between 0.5 and 1.1
     """
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     from utils.properties import PREDICATES
 
-    judge_property(name, prop, plain(actual), plain(expected), PREDICATES)
+    with _hinted(hint):
+        judge_property(name, prop, plain(actual), plain(expected), PREDICATES)
 
 
-def check_raises(name: str, call: Callable[[], Any], expected: type[BaseException]) -> None:
+def check_raises(name: str, call: Callable[[], Any], expected: type[BaseException], hint: str = "") -> None:
     """Property check: ``call()`` raises ``expected`` (or a subclass of it).
 
     The helper makes the call itself and records which exception came out, so
@@ -357,6 +413,8 @@ def check_raises(name: str, call: Callable[[], Any], expected: type[BaseExceptio
     >>> check_raises("parse", lambda: int("1"), ValueError)
     Traceback (most recent call last):
     ...
-    AssertionError: parse: the call returned normally; it must raise ValueError
+    utils.checks.CheckFailed: parse: the call returned normally; it must raise ValueError
     """
-    judge_raises(name, outcome_of(call), plain(expected))
+    __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
+    with _hinted(hint):
+        judge_raises(name, outcome_of(call), plain(expected))
