@@ -84,3 +84,27 @@ def test_student_notebooks_speak_to_students(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     found = [(i, m.group(0)) for i, c in enumerate(nb.cells) for m in MAINTAINER_WORDS.finditer(c.source)]
     assert not found, f"{path.name}: maintainer text in cells {found}"
+
+
+#: Numbers the prose may quote without the notebook printing them: facts from a
+#: cited source, each with the reason. Everything else must be printed (and the
+#: printing cell tagged for nbval) or be a literal parameter of the code.
+QUOTED_FACTS: dict[str, dict[str, str]] = {
+    "06_applications.ipynb": {
+        "99%": "Jinnouchi et al. (2019): share of first-principles calls replaced by the on-the-fly model",
+        "3.3": "Tshitoyan et al. (2019): million abstracts the word embeddings were trained on",
+    },
+}
+
+
+@pytest.mark.parametrize("path", LECTURES, ids=lambda p: p.name)
+def test_every_number_in_the_prose_is_printed_by_the_notebook(path: Path) -> None:
+    """The text cannot drift from the results: scripts/review_prose.py finds nothing unprinted."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("review_prose", REPO_ROOT / "scripts" / "review_prose.py")
+    review = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(review)  # type: ignore[union-attr]
+    allowed = QUOTED_FACTS.get(path.name, {})
+    unprinted = [(cell, number) for cell, number in review.unprinted_numbers(path) if number not in allowed]
+    assert not unprinted, f"{path.name}: numbers in the prose that no output prints: {unprinted}"

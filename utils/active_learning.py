@@ -51,12 +51,20 @@ def default_gp() -> object:
 
     The length scale and amplitude are fitted by maximising the marginal
     likelihood on the data seen so far; a tiny ``alpha`` keeps the solve stable.
+    So the predictive standard deviation depends on the labels, not only on
+    where the data are: through the fitted hyperparameters, and, because the
+    labels are scaled to unit variance before fitting, through their spread
+    (doubling every label doubles it).
 
     Examples
     --------
     >>> gp = default_gp()
     >>> type(gp).__name__
     'GaussianProcessRegressor'
+    >>> x = np.linspace(0.0, 3.0, 6)[:, None]
+    >>> std = [default_gp().fit(x, k * np.sin(x[:, 0])).predict([[1.7]], return_std=True)[1][0] for k in (1, 2)]
+    >>> bool(np.isclose(std[1], 2 * std[0]))
+    True
     """
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel
