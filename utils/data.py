@@ -54,7 +54,7 @@ QM9_ATOMREF_U0: dict[int, float] = {
 #: SHA-256 of every file the loaders read; data/README.md lists the same values.
 CHECKSUMS: dict[str, str] = {
     "qm9_heavy7.csv": "e358fc61628ae5a0e73697224eef4fca90b30be3ec54217905398323aee3a47e",
-    "solubility.csv": "b505f880a14c0371616280dfb0f8701310afb7cffefca1ab0d212be0a446270b",
+    "solubility.csv": "40c867f38383c11c097146c1b936c4e577c6c9790185a4cee277ef7d32dc3bce",
     "freesolv.csv": "a4fbf3b28fe2e604d6bd7ea0e20b4494ff732400a80f58d1b393677cfbc1b06c",
     "elements.csv": "880481cbb27a961da18d442ec502794b4d974207d0feb76ad9b00e8986c99de1",
 }
@@ -165,25 +165,40 @@ def load_qm9(data_dir: Path | None = None) -> pd.DataFrame:
 
 
 def load_solubility(
-    split: Literal["train", "test", "all"] = "all", data_dir: Path | None = None
+    split: Literal["train", "test", "all"] = "all",
+    data_dir: Path | None = None,
+    drop_flagged: bool = True,
 ) -> pd.DataFrame:
-    """Aqueous solubility of 1,282 organic molecules (the RDKit book's set).
+    """Aqueous solubility of 1,270 organic molecules (the RDKit book's set, curated).
 
     Originally from Huuskonen, *J. Chem. Inf. Comput. Sci.* 40, 773 (2000),
     DOI 10.1021/ci9901338, with the train/test split distributed with RDKit.
 
+    Twelve records carry a structure that does not identify their compound
+    (column ``flag``, explained in data/README.md): four carry another
+    compound's structure (``"wrong_structure"``), and four pairs of
+    stereoisomers share one structure because the source records no
+    stereochemistry (``"stereo_lost"``). They are left out by default, which
+    leaves 1,270 molecules with no two sharing a canonical SMILES;
+    ``drop_flagged=False`` returns all 1,282 records as the literature uses
+    them (lecture 02 looks at the flagged ones).
+
     Parameters
     ----------
     split
-        ``"train"`` (1,025 molecules), ``"test"`` (257) or ``"all"``.
+        ``"train"`` (1,017 molecules; 1,025 records with the flagged ones),
+        ``"test"`` (253; 257) or ``"all"``.
     data_dir
         Folder holding ``solubility.csv``; the course's ``data/`` by default.
+    drop_flagged
+        Leave out the twelve flagged records (the default).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``name``, ``smiles`` (RDKit canonical), ``log_s``
-        (log10 of the solubility in mol/L) and ``split``.
+        Columns ``name``, ``smiles`` (RDKit canonical, no stereochemistry),
+        ``log_s`` (log10 of the solubility in mol/L), ``split`` and ``flag``
+        (``""`` for a record with no known problem). The index runs from 0.
 
     Raises
     ------
@@ -194,14 +209,26 @@ def load_solubility(
     --------
     >>> sol = load_solubility("train")
     >>> len(sol), sol.columns.tolist()
-    (1025, ['name', 'smiles', 'log_s', 'split'])
+    (1017, ['name', 'smiles', 'log_s', 'split', 'flag'])
+    >>> clean = load_solubility()
+    >>> len(clean), clean["smiles"].is_unique
+    (1270, True)
+    >>> len(load_solubility(drop_flagged=False))
+    1282
     """
     if split not in ("train", "test", "all"):
         raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
-    df = pd.read_csv(_verified("solubility.csv", data_dir), dtype={"name": str, "smiles": str, "split": str})
+    df = pd.read_csv(
+        _verified("solubility.csv", data_dir),
+        dtype={"name": str, "smiles": str, "split": str, "flag": str},
+        keep_default_na=False,
+        na_values={"log_s": [""]},
+    )
     if split != "all":
-        df = df[df["split"] == split].reset_index(drop=True)
-    return df
+        df = df[df["split"] == split]
+    if drop_flagged:
+        df = df[df["flag"] == ""]
+    return df.reset_index(drop=True)
 
 
 def load_freesolv(data_dir: Path | None = None) -> pd.DataFrame:
