@@ -2,7 +2,7 @@
 """Benchmark: utils.featurise on the course's datasets, against dscribe where definitions agree.
 
 Featurises the whole QM9 subset (3,921 molecules with at most seven heavy
-atoms) and the solubility set (1,282 molecules), reports molecules per second
+atoms) and the curated solubility set (1,270 molecules), reports molecules per second
 for each descriptor (best of ``--repeat`` runs), and, in the same run,
 computes the Coulomb-matrix eigenvalues and the symmetry functions with
 dscribe (an independent C++ implementation on PyPI) and checks that the
