@@ -7,7 +7,10 @@ kernel ridge regression with a Gaussian kernel) lose their footing. The
 functions here measure that effect on random points and let a notebook add
 irrelevant dimensions to a real feature matrix.
 
-Nothing here fits a model: the lectures do that with scikit-learn.
+The one estimator here, :class:`BestPairSelector`, is exhaustive best-subset
+selection for subsets of two features, written as a scikit-learn selector so
+that the selection can sit inside a ``Pipeline`` and be redone in every fold of
+a cross-validation. The lectures fit their models with scikit-learn.
 """
 
 from __future__ import annotations
@@ -18,8 +21,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
+from sklearn.feature_selection import SelectorMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = [
+    "BestPairSelector",
     "add_noise_features",
     "distance_concentration",
     "nearest_farthest_ratio",
@@ -213,3 +220,88 @@ def add_noise_features(x: ArrayLike, n_noise: int, seed: int = 0) -> np.ndarray:
         raise ValueError(f"n_noise must be a non-negative integer, got {n_noise!r}")
     noise = np.random.default_rng(seed).standard_normal((arr.shape[0], int(n_noise)))
     return np.hstack([arr, noise])
+
+
+class BestPairSelector(SelectorMixin, BaseEstimator):
+    """Keep the two features whose least-squares fit of ``y`` has the smallest residual.
+
+    Exhaustive best-subset selection for subsets of size two: every pair of
+    columns ``(i, j)`` is scored by the residual sum of squares of the linear
+    fit ``y ~ w0 + wi x_i + wj x_j``. With centred columns ``Z`` and centred
+    labels ``yc``, that residual is ``yc @ yc - b.T @ inv(G) @ b`` with ``G``
+    the 2x2 block of ``Z.T @ Z`` and ``b`` the matching entries of
+    ``Z.T @ yc``, so all pairs are scored at once from one Gram matrix. The fit
+    with an intercept does not depend on the scale of the columns, so no
+    standardisation is needed. Pairs of (nearly) collinear columns, and
+    constant columns, are never chosen.
+
+    As a scikit-learn selector it can sit inside a ``Pipeline``: in a
+    cross-validation the pair is then chosen again on every training fold.
+
+    Attributes
+    ----------
+    pair_ : tuple of int
+        Column indices ``(i, j)``, ``i < j``, of the chosen pair.
+    residual_ : float
+        Residual sum of squares of the least-squares fit on the chosen pair.
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 5))
+    >>> y = 2 * X[:, 1] - X[:, 3] + 0.1 * rng.normal(size=100)
+    >>> selector = BestPairSelector().fit(X, y)
+    >>> selector.pair_, selector.get_support().tolist()
+    ((1, 3), [False, True, False, True, False])
+    >>> selector.transform(X).shape
+    (100, 2)
+    """
+
+    def fit(self, X: ArrayLike, y: ArrayLike) -> BestPairSelector:
+        """Score every pair of columns of ``X`` and keep the best one.
+
+        Parameters
+        ----------
+        X
+            Feature matrix, shape (n_samples, n_features), at least two
+            columns and three rows.
+        y
+            Labels, shape (n_samples,).
+
+        Returns
+        -------
+        BestPairSelector
+            The fitted selector.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has fewer than two columns or three rows, or no pair of
+            columns is linearly independent.
+        """
+        X, y = validate_data(self, X, y, y_numeric=True)
+        n, d = X.shape
+        if d < 2 or n < 3:
+            raise ValueError(f"BestPairSelector needs at least 2 columns and 3 rows, got shape {X.shape}")
+        Z = X - X.mean(axis=0)
+        yc = y - y.mean()
+        G, b = Z.T @ Z, Z.T @ yc
+        gi, gj = np.diag(G)[:, None], np.diag(G)[None, :]
+        det = gi * gj - G**2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            explained = (gj * b[:, None] ** 2 - 2 * G * b[:, None] * b[None, :] + gi * b[None, :] ** 2) / det
+        explained[~np.isfinite(explained) | (det <= 1e-10 * gi * gj)] = -np.inf  # a column with itself, a copy, a constant
+        if not np.isfinite(explained).any():
+            raise ValueError("no pair of linearly independent, non-constant columns in X")
+        i, j = np.unravel_index(np.argmax(explained), explained.shape)
+        self.pair_ = (int(min(i, j)), int(max(i, j)))
+        self.residual_ = float(yc @ yc - explained[i, j])
+        return self
+
+    def _get_support_mask(self) -> np.ndarray:
+        check_is_fitted(self, "pair_")
+        mask = np.zeros(self.n_features_in_, dtype=bool)
+        mask[list(self.pair_)] = True
+        return mask
