@@ -8,20 +8,37 @@ The output is deterministic: running the script twice, or on another machine,
 writes the same bytes, which ``tests/test_data.py`` checks against the
 committed files.
 
+One dataset does not come from a package: ``mof_racs.csv.gz`` (MOF descriptors
+from a public GitHub repository, see data/README.md). The build cannot download
+it; it takes the original CSV from ``--mof-racs-csv PATH`` when given, else the
+CSV inside the shipped ``data/mof_racs.csv.gz``, checks it against the SHA-256
+recorded when it was copied from the source (``MOF_RACS_CSV_SHA256``) and
+compresses it again.
+
+Compressed files are written with gzip's timestamp set to 0 and no file name,
+at level 9, so the same content gives the same bytes (with CPython's zlib).
+
 Usage::
 
     python scripts/build_data.py            # rewrite data/
     python scripts/build_data.py --out DIR  # write to DIR instead
+    python scripts/build_data.py --mof-racs-csv features.csv  # MOF file from its source
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import functools
+import gzip
 import hashlib
+import io
+import math
 import re
 import sqlite3
 import sys
+import tarfile
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -79,6 +96,22 @@ def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
+
+
+def gzip_bytes(raw: bytes) -> bytes:
+    """Gzip ``raw`` deterministically: level 9, timestamp 0, no file name in the header."""
+    buffer = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=buffer, mtime=0) as handle:
+        handle.write(raw)
+    return buffer.getvalue()
+
+
+def write_csv_gz(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(gzip_bytes(text.getvalue().encode("utf-8")))
 
 
 def build_qm9(out: Path) -> Path:
@@ -201,18 +234,123 @@ def build_elements(out: Path, max_z: int = 86) -> Path:
     return path
 
 
-BUILDERS = (build_qm9, build_solubility, build_freesolv, build_elements)
+#: The transport table inside the matminer wheel (a tar.xz holding one CSV) and its SHA-256.
+MP_TRANSPORT_SOURCE = "matminer/utils/data_files/mp_transport/transport_database.tar.xz"
+MP_TRANSPORT_SOURCE_SHA256 = "d6cecdd6dc68ab95bc4348026e3872e77a186b96189a4e34dd253f8bacf0b08d"
+MP_TRANSPORT_MEMBER = "transport_database.csv"
+MP_TRANSPORT_HEADER = ["mp_id", "pretty_formula", "sigma_p", "sigma_n", "S_p", "S_n",
+                       "kappa_p", "kappa_n", "PF_p", "PF_n", "m_p", "m_n"]
+#: Columns kept, renamed; all at 300 K and a carrier concentration of 1e18 cm^-3
+#: (data/README.md says how this was checked). Conductivity, electronic thermal
+#: conductivity and power factor are left out: they are given divided by the
+#: relaxation time, which the calculation does not know.
+MP_TRANSPORT_COLUMNS = {
+    "m_p": "m_eff_p_me",  # conductivity effective mass, p-type (holes), in electron masses
+    "m_n": "m_eff_n_me",  # conductivity effective mass, n-type (electrons), in electron masses
+    "S_p": "seebeck_p_uv_k",  # Seebeck coefficient, p-type, microvolt per kelvin
+    "S_n": "seebeck_n_uv_k",  # Seebeck coefficient, n-type, microvolt per kelvin
+}
+SIGNIFICANT_DIGITS = 4
+_MP_ID = re.compile(r"mp-(\d+)")
+
+
+def build_mp_transport(out: Path) -> Path:
+    """Conductivity effective masses and Seebeck coefficients of 47,737 Materials Project compounds.
+
+    From Ricci et al.'s BoltzTraP database as shipped by matminer. The tar.xz is
+    read with the standard library; nothing is imported from matminer. Rows are
+    sorted by the number of the Materials Project id; floats are rounded to
+    ``SIGNIFICANT_DIGITS`` significant digits to keep the file small.
+    """
+    source = package_file("matminer", MP_TRANSPORT_SOURCE)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    if digest != MP_TRANSPORT_SOURCE_SHA256:
+        raise ValueError(f"{source}: SHA-256 {digest}, expected {MP_TRANSPORT_SOURCE_SHA256}")
+    with tarfile.open(source, mode="r:xz") as tar:
+        member = tar.extractfile(MP_TRANSPORT_MEMBER)
+        if member is None:
+            raise ValueError(f"{source}: {MP_TRANSPORT_MEMBER} is not a regular file")
+        text = member.read().decode("utf-8")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader)
+    if header != MP_TRANSPORT_HEADER:
+        raise ValueError(f"{source}: unexpected columns {header}")
+    rows = []
+    for rec in reader:
+        row = dict(zip(header, rec, strict=True))
+        match = _MP_ID.fullmatch(row["mp_id"])
+        if match is None or not row["pretty_formula"]:
+            raise ValueError(f"{source}: bad id or formula in {rec}")
+        values = [float(row[c]) for c in MP_TRANSPORT_COLUMNS]
+        if not all(math.isfinite(v) for v in values) or min(values[:2]) <= 0:
+            raise ValueError(f"{row['mp_id']}: non-finite value or non-positive effective mass")
+        rows.append([int(match.group(1)), row["mp_id"], row["pretty_formula"],
+                     *(f"{v:.{SIGNIFICANT_DIGITS}g}" for v in values)])
+    rows.sort(key=lambda r: r[0])
+    if len({r[0] for r in rows}) != len(rows):
+        raise ValueError(f"{source}: Materials Project ids are not unique")
+    path = out / "mp_transport.csv.gz"
+    write_csv_gz(path, ["mp_id", "formula", *MP_TRANSPORT_COLUMNS.values()], [r[1:] for r in rows])
+    return path
+
+
+#: SHA-256 of the MOF descriptor table ``features.csv`` (3,046,195 bytes) as
+#: published in kjappelbaum/ml_molsim (MIT), file data/features.csv, last changed
+#: in commit e3784d17bea30fafe6bd234aa4915f61490307ed. data/README.md has the provenance.
+MOF_RACS_CSV_SHA256 = "e456bfff7bea0b2267ce37aa6793c5285e8c05f1f9d3694a33b5a853a18095c6"
+
+
+def build_mof_racs(out: Path, source: Path | None = None) -> Path:
+    """RACs and pore geometry of 2,000 MOFs: the published CSV, byte for byte, gzipped.
+
+    No package ships this file, so nothing is downloaded: ``source`` is the
+    original CSV when given (e.g. fetched by hand from the URL in data/README.md);
+    otherwise the CSV inside the shipped ``data/mof_racs.csv.gz`` is used. Either
+    way its SHA-256 must equal ``MOF_RACS_CSV_SHA256``, so the output always holds
+    exactly the published bytes.
+    """
+    if source is None:
+        shipped = ROOT / "data" / "mof_racs.csv.gz"
+        if not shipped.is_file():
+            sys.exit(f"error: {shipped} is missing; pass the original CSV with --mof-racs-csv PATH "
+                     "(data/README.md says where to get it)")
+        raw = gzip.decompress(shipped.read_bytes())
+        origin = str(shipped)
+    else:
+        raw = Path(source).read_bytes()
+        origin = str(source)
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != MOF_RACS_CSV_SHA256:
+        raise ValueError(f"{origin}: SHA-256 of the MOF table is {digest}, the published file's is "
+                         f"{MOF_RACS_CSV_SHA256}")
+    path = out / "mof_racs.csv.gz"
+    path.write_bytes(gzip_bytes(raw))
+    return path
+
+
+BUILDERS: tuple[Callable[[Path], Path], ...] = (
+    build_qm9, build_solubility, build_freesolv, build_elements, build_mp_transport, build_mof_racs,
+)
+
+
+def _text(path: Path) -> str:
+    raw = path.read_bytes()
+    return (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data", help="output folder (default: data/)")
+    parser.add_argument("--mof-racs-csv", type=Path, default=None,
+                        help="the original MOF features.csv (default: the one inside data/mof_racs.csv.gz)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for build in BUILDERS:
+    builders = [functools.partial(build_mof_racs, source=args.mof_racs_csv) if b is build_mof_racs else b
+                for b in BUILDERS]
+    for build in builders:
         path = build(args.out)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        lines = path.read_text(encoding="utf-8").count("\n") - 1
+        lines = _text(path).count("\n") - 1
         print(f"{path.name:20s} {lines:6d} rows {path.stat().st_size / 1e6:6.2f} MB  sha256 {digest}")
     return 0
 

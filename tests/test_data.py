@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import importlib.util
 import json
 import re
 import shutil
@@ -23,7 +24,8 @@ import pytest
 from utils import data
 from utils.paths import DATA_DIR, REPO_ROOT
 
-LOADERS = [data.load_qm9, data.load_solubility, data.load_freesolv, data.load_elements]
+LOADERS = [data.load_qm9, data.load_solubility, data.load_freesolv, data.load_elements,
+           data.load_mp_transport, data.load_mof_racs]
 
 
 def _readme_rows() -> dict[str, dict[str, str]]:
@@ -32,8 +34,8 @@ def _readme_rows() -> dict[str, dict[str, str]]:
     lines = [l for l in (DATA_DIR / "README.md").read_text().splitlines() if l.startswith("| `")]
     for line in lines:
         cells = [c.strip() for c in line.strip("|").split("|")]
-        if not cells[0].strip("`").endswith(".csv"):
-            continue  # the optional-datasets table
+        if not cells[0].strip("`").endswith((".csv", ".csv.gz")):
+            continue  # the optional-datasets and model-weights tables
         rows[cells[0].strip("`")] = {"rows": cells[-3], "size": cells[-2], "sha256": cells[-1].strip("`")}
     return rows
 
@@ -45,8 +47,14 @@ def test_checksums_match_files_and_readme() -> None:
         actual = hashlib.sha256((DATA_DIR / name).read_bytes()).hexdigest()
         assert actual == expected, f"data/{name} changed"
         assert readme[name]["sha256"] == expected, f"data/README.md has a stale sha256 for {name}"
-        n_rows = sum(1 for _ in (DATA_DIR / name).open()) - 1
+        n_rows = _text(DATA_DIR / name).count("\n") - 1
         assert readme[name]["rows"].replace(",", "") == str(n_rows)
+
+
+def _text(path: Path) -> str:
+    """A shipped table's text, decompressed if it is gzipped."""
+    raw = path.read_bytes()
+    return (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode("utf-8")
 
 
 def test_data_folder_is_small() -> None:
@@ -137,6 +145,115 @@ def test_freesolv_and_elements() -> None:
     assert el.loc[[1, 6, 7, 8, 9], "covalent_radius"].between(0.3, 0.8).all()
 
 
+def test_mp_transport_columns_and_values() -> None:
+    mp = data.load_mp_transport()
+    assert mp.columns.tolist() == ["mp_id", "formula", "m_eff_p_me", "m_eff_n_me",
+                                   "seebeck_p_uv_k", "seebeck_n_uv_k"]
+    assert len(mp) == 47737 and mp.index.tolist() == list(range(47737))
+    assert all(isinstance(v, str) for v in mp["mp_id"].iloc[::997]) and mp["mp_id"].is_unique
+    assert (mp.dtypes.iloc[2:] == np.float64).all()
+    assert not mp.isna().any().any() and (mp["formula"] != "").all()
+    number = mp["mp_id"].str.removeprefix("mp-").astype(int)
+    assert mp["mp_id"].str.fullmatch(r"mp-\d+").all() and number.is_monotonic_increasing
+    # Effective masses in electron masses: positive, bimodal (metals below 1e-2, the rest above).
+    for col in ("m_eff_p_me", "m_eff_n_me"):
+        assert (mp[col] > 0).all()
+        log_m = np.log10(mp[col])
+        assert ((log_m > -2) & (log_m < -1)).mean() < 0.05 < (log_m < -2).mean()
+    assert ((mp["m_eff_p_me"] < 1e-2) == (mp["m_eff_n_me"] < 1e-2)).sum() == 47735
+    # Seebeck coefficients in µV/K: positive for holes, negative for electrons in most semiconductors.
+    semi = mp[mp["m_eff_p_me"] > 0.1]
+    assert (semi["seebeck_p_uv_k"] > 0).mean() > 0.9 and (semi["seebeck_n_uv_k"] < 0).mean() > 0.9
+    assert mp[["seebeck_p_uv_k", "seebeck_n_uv_k"]].abs().max().max() < 2000
+    # Four significant digits at most.
+    text = _text(DATA_DIR / "mp_transport.csv.gz").splitlines()[1:]
+    mantissas = {re.sub(r"[-.]|e.*", "", v).lstrip("0") for line in text[::101] for v in line.split(",")[2:]}
+    assert max(len(m) for m in mantissas) <= 4
+
+
+def test_mp_transport_polymorphs_share_a_formula() -> None:
+    mp = data.load_mp_transport()
+    counts = mp["formula"].value_counts()
+    assert mp["formula"].nunique() == 34631 and (counts > 1).sum() == 5148
+    assert counts.idxmax() == "SiO2" and counts.max() == 246
+    silicon = mp[mp["formula"] == "Si"].set_index("mp_id")
+    # diamond silicon is a semiconductor; other Si entries include metallic polymorphs
+    assert silicon.loc["mp-149", "m_eff_n_me"] == pytest.approx(0.2939)
+    assert (silicon["m_eff_n_me"] < 1e-2).any()
+
+
+def test_mof_racs_columns_and_units() -> None:
+    mof = data.load_mof_racs()
+    assert mof.shape == (2000, 164) and mof.index.name == "id"
+    assert mof.index.tolist() == list(range(2000))
+    assert (mof.dtypes == np.float64).all() and not mof.isna().any().any()
+    geometry = list(data.MOF_GEOMETRY_COLUMNS)
+    assert mof.columns[:8].tolist() == geometry and len(geometry) == 8
+    # Zeo++ units: volumetric (per cm³) = gravimetric (per g) × density (g/cm³).
+    rho = mof["density [g/cm^3]"]
+    np.testing.assert_allclose(mof["total_SA_volumetric"], mof["total_SA_gravimetric"] * rho, rtol=1e-6)
+    np.testing.assert_allclose(mof["total_POV_volumetric"], mof["total_POV_gravimetric"] * rho,
+                               rtol=1e-4, atol=1e-6)
+    assert mof["total_POV_volumetric"].between(0, 1).all() and rho.between(0.1, 5).all()
+    assert ((mof["Df"] <= mof["Dif"]) & (mof["Dif"] <= mof["Di"])).all() and mof["Di"].between(2, 50).all()
+
+
+def test_mof_rac_table_covers_every_rac_column() -> None:
+    mof = data.load_mof_racs()
+    racs = data.mof_rac_table(mof.columns)
+    assert racs.index.tolist() == [c for c in mof.columns if c not in data.MOF_GEOMETRY_COLUMNS]
+    assert len(racs) == 156 and set(racs.index) | set(data.MOF_GEOMETRY_COLUMNS) == set(mof.columns)
+    assert all(pd.api.types.is_string_dtype(racs[c]) for c in ("scope", "part", "property"))
+    assert racs["difference"].dtype == bool and racs["depth"].dtype == np.int64
+    counts = racs.groupby(["scope", "difference"]).size().to_dict()
+    assert counts == {("f-lig", False): 20, ("func", False): 24, ("func", True): 24, ("lc", False): 24,
+                      ("lc", True): 24, ("mc", False): 20, ("mc", True): 20}
+    assert set(racs["property"]) == set(data.MOF_RAC_PROPERTIES) and set(racs["depth"]) == {0, 1, 2, 3}
+    assert racs.groupby("part").size().to_dict() == {"functional_group": 48, "linker": 68, "metal": 40}
+    # The name says it: difference RACs carry "D_", each scope its infix.
+    for name, row in racs.iterrows():
+        assert ("-D_" in name) == row["difference"] and f"-{row['property']}-{row['depth']}" in name
+    # Difference RACs vanish at depth 0 and for the identity property, and only those are all zero.
+    zero = (mof[racs.index] == 0).all()
+    expected = racs["difference"] & ((racs["depth"] == 0) | (racs["property"] == "I"))
+    assert zero.equals(expected.rename(None)) and expected.sum() == 26
+    with pytest.raises(ValueError, match="'id' is neither"):
+        data.mof_rac_table(["Di", "id"])
+
+
+def test_mof_racs_file_holds_the_published_bytes() -> None:
+    raw = (DATA_DIR / "mof_racs.csv.gz").read_bytes()
+    assert raw[:2] == b"\x1f\x8b" and raw[3] == 0 and raw[4:8] == b"\0\0\0\0", "no name, timestamp 0"
+    assert hashlib.sha256(gzip.decompress(raw)).hexdigest() == data.MOF_RACS_CSV_SHA256
+    readme = (DATA_DIR / "README.md").read_text()
+    assert data.MOF_RACS_CSV_SHA256 in readme and "LICENSE-mof_racs" in readme
+    licence = (DATA_DIR / "LICENSE-mof_racs").read_text()
+    assert licence.startswith("MIT License") and "Copyright (c) 2019 Kevin Jablonka" in licence
+    assert "The above copyright notice and this permission notice shall be included" in licence
+
+
+def _build_script():
+    spec = importlib.util.spec_from_file_location("build_data", REPO_ROOT / "scripts" / "build_data.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mof_racs_build_needs_no_package_and_refuses_other_bytes(tmp_path: Path) -> None:
+    """The MOF file is rebuilt from the published CSV (or the shipped copy), never from altered bytes."""
+    build = _build_script()
+    assert build.MOF_RACS_CSV_SHA256 == data.MOF_RACS_CSV_SHA256
+    shipped = (DATA_DIR / "mof_racs.csv.gz").read_bytes()
+    assert build.build_mof_racs(tmp_path).read_bytes() == shipped
+    original = tmp_path / "features.csv"
+    original.write_bytes(gzip.decompress(shipped))
+    (tmp_path / "again").mkdir()
+    assert build.build_mof_racs(tmp_path / "again", source=original).read_bytes() == shipped
+    original.write_bytes(gzip.decompress(shipped).replace(b"\n1,", b"\n1 ,", 1))
+    with pytest.raises(ValueError, match="SHA-256 of the MOF table"):
+        build.build_mof_racs(tmp_path, source=original)
+
+
 def test_every_smiles_parses() -> None:
     from rdkit import Chem
 
@@ -151,7 +268,8 @@ def test_modified_or_missing_file_is_refused(tmp_path: Path, name: str) -> None:
     with (tmp_path / name).open("a") as handle:
         handle.write("tampered\n")
     loader = {"qm9_heavy7.csv": data.load_qm9, "solubility.csv": data.load_solubility,
-              "freesolv.csv": data.load_freesolv, "elements.csv": data.load_elements}[name]
+              "freesolv.csv": data.load_freesolv, "elements.csv": data.load_elements,
+              "mp_transport.csv.gz": data.load_mp_transport, "mof_racs.csv.gz": data.load_mof_racs}[name]
     with pytest.raises(data.DataIntegrityError, match=f"{re.escape(name)} was modified"):
         loader(data_dir=tmp_path)
     (tmp_path / name).unlink()
