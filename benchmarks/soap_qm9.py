@@ -76,10 +76,7 @@ def summed_soap(zs: list[np.ndarray], rs: list[np.ndarray]) -> np.ndarray:
 
     soap = SOAP(species=SPECIES, r_cut=5.0, n_max=4, l_max=3, periodic=False)
     per_atom = soap.create([Atoms(numbers=z, positions=r) for z, r in zip(zs, rs)], n_jobs=1)
-    return np.array([
-        np.concatenate([p[np.asarray(z) == e].sum(axis=0) for e in SPECIES] + [[np.sum(np.asarray(z) == e) for e in SPECIES]])
-        for z, p in zip(zs, per_atom)
-    ])
+    return ft.element_sums(zs, per_atom, SPECIES)
 
 
 def ridge_curve(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray) -> list[float]:

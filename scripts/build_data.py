@@ -44,6 +44,8 @@ from pathlib import Path
 
 from rdkit import Chem, RDLogger
 
+from utils.data import MOF_RACS_CSV_SHA256  # the published file's hash, checked by the loader too
+
 ROOT = Path(__file__).resolve().parents[1]
 MAX_HEAVY_ATOMS = 7
 _FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
@@ -91,11 +93,17 @@ def package_file(package: str, relative: str) -> Path:
     return path
 
 
+def csv_bytes(header: list[str], rows: list[list[object]]) -> bytes:
+    """A CSV file's bytes: UTF-8, ``\n`` line ends, the header first."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return text.getvalue().encode("utf-8")
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+    path.write_bytes(csv_bytes(header, rows))
 
 
 def gzip_bytes(raw: bytes) -> bytes:
@@ -107,11 +115,7 @@ def gzip_bytes(raw: bytes) -> bytes:
 
 
 def write_csv_gz(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_bytes(gzip_bytes(text.getvalue().encode("utf-8")))
+    path.write_bytes(gzip_bytes(csv_bytes(header, rows)))
 
 
 def build_qm9(out: Path) -> Path:
@@ -297,7 +301,6 @@ def build_mp_transport(out: Path) -> Path:
 #: SHA-256 of the MOF descriptor table ``features.csv`` (3,046,195 bytes) as
 #: published in kjappelbaum/ml_molsim (MIT), file data/features.csv, last changed
 #: in commit e3784d17bea30fafe6bd234aa4915f61490307ed. data/README.md has the provenance.
-MOF_RACS_CSV_SHA256 = "e456bfff7bea0b2267ce37aa6793c5285e8c05f1f9d3694a33b5a853a18095c6"
 
 
 def build_mof_racs(out: Path, source: Path | None = None) -> Path:

@@ -388,8 +388,9 @@ MOF_RAC_PARTS: dict[str, str] = {
 }
 
 #: Atomic properties of the MOF RACs: the five of ``utils.featurise.RAC_PROPERTIES``
-#: and the polarisability ``alpha`` (only in the ``func`` and ``lc`` scopes, product
-#: and difference).
+#: (computed by the source's software with its own element data, so described
+#: here without the course's sources) and the polarisability ``alpha`` (only in
+#: the ``func`` and ``lc`` scopes, product and difference).
 MOF_RAC_PROPERTIES: dict[str, str] = {
     "chi": "Pauling electronegativity",
     "Z": "nuclear charge",
@@ -399,8 +400,8 @@ MOF_RAC_PROPERTIES: dict[str, str] = {
     "alpha": "polarisability",
 }
 
-_MOF_RAC = re.compile(r"sum-(?P<diff>D_)?(?P<scope>mc_CRY|lc|f-lig|func)-(?P<prop>chi|Z|I|T|S|alpha)"
-                      r"-(?P<depth>[0-3])(?:-all)?")
+_MOF_RAC = re.compile(r"sum-(?P<diff>D_)?(?P<scope>mc_CRY|lc|f-lig|func)-(?P<prop>" + "|".join(MOF_RAC_PROPERTIES)
+                      + r")-(?P<depth>[0-3])(?:-all)?")
 
 
 def mof_rac_table(columns: Iterable[str]) -> pd.DataFrame:

@@ -58,6 +58,7 @@ __all__ = [
     "coulomb_eigenvalues",
     "coulomb_matrix",
     "cosine_cutoff",
+    "element_sums",
     "fingerprints",
     "gasteiger_charges",
     "morgan_fingerprint",
@@ -1142,11 +1143,42 @@ def summed_acsf(
     ((1, 6), [2.0, 1.0])
     """
     per_atom = batch_acsf(atomic_numbers, positions, r_cut=r_cut, radial=radial, angular=angular, species=species)
-    zs = [np.asarray(z).ravel() for z in atomic_numbers]
-    return np.array([
-        np.concatenate([g[z == e].sum(axis=0) for e in species] + [[float(np.sum(z == e)) for e in species]])
-        for z, g in zip(zs, per_atom)
-    ])
+    return element_sums(atomic_numbers, per_atom, species)
+
+
+def element_sums(
+    atomic_numbers: Sequence[ArrayLike], per_atom: Sequence[ArrayLike], species: Sequence[int]
+) -> np.ndarray:
+    """Per-atom features summed over the atoms of each element, then the element counts.
+
+    The step that turns any per-atom descriptor (symmetry functions here, SOAP
+    in ``benchmarks/soap_qm9.py``) into the features of an atomistic linear
+    model: one block per element in ``species`` order, then one count per element.
+
+    Parameters
+    ----------
+    atomic_numbers
+        One array of nuclear charges per molecule.
+    per_atom
+        One ``(n_atoms, n_features)`` array per molecule, rows in atom order.
+    species
+        The elements, as atomic numbers; atoms of other elements are ignored.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_molecules, n_species * n_features + n_species)``.
+
+    Examples
+    --------
+    >>> element_sums([[8, 1, 1]], [[[1.0], [2.0], [3.0]]], species=[1, 8]).tolist()
+    [[5.0, 1.0, 2.0, 1.0]]
+    """
+    rows = []
+    for z, g in zip(atomic_numbers, per_atom):
+        z, g = np.asarray(z).ravel(), np.asarray(g, dtype=float)
+        rows.append(np.concatenate([g[z == e].sum(axis=0) for e in species] + [[float(np.sum(z == e)) for e in species]]))
+    return np.array(rows)
 
 
 def _acsf_stack(
