@@ -5,6 +5,7 @@ repository root (``make lab``, Binder); Binder's postBuild also loads it from th
 user's Jupyter config folder so it is found from any working directory.
 """
 
+import os
 from pathlib import Path
 
 c = get_config()  # noqa: F821  (injected by traitlets when nbgrader loads the file)
@@ -32,7 +33,9 @@ c.Execute.timeout = 60
 c.OverwriteCells.add_missing_cells = True
 
 # Local exchange for the Assignments panel; git-ignored, created by `make lab`.
-c.Exchange.root = str(ROOT / ".exchange")
+# On the classroom hub (classroom/) every account shares one exchange: the hub
+# sets MLCHEM_EXCHANGE_ROOT for the servers (and terminals) it starts.
+c.Exchange.root = os.environ.get("MLCHEM_EXCHANGE_ROOT") or str(ROOT / ".exchange")
 
 # `nbgrader validate` in a terminal cuts each line of a failure at this width;
 # at nbgrader's default (90) a check's "expected ..., got ..." was lost.

@@ -1,0 +1,108 @@
+"""JupyterHub configuration of the one-machine classroom (started by ``python -m classroom start``).
+
+- Login: PAM, i.e. the server's Linux accounts, admitted only if they are in
+  the instructors' or the students' group (``classroom/roster.py`` makes both);
+  instructors are the hub's admins.
+- Servers: ``LocalProcessSpawner``, each user's JupyterLab runs as that user,
+  from the classroom's shared environment.
+- Students start in their home folder; their first page is nbgitpuller's
+  ``git-pull`` link, which brings the course into ``~/mlchem`` and merges
+  every later update into their copy without overwriting their edits. Their
+  kernels import ``utils`` (and read ``data/``) from the published course.
+  They get nbgrader's Assignments panel and Validate, not the formgrader.
+- Instructors start in the course directory, with the formgrader, and their
+  terminals have the classroom environment first on ``PATH`` and ``VENV``
+  set, so ``nbgrader collect`` and ``make grade`` work as in the README.
+
+Settings come from the environment ``python -m classroom start`` sets:
+``MLCHEM_HUB_ROOT`` (the classroom folder) and ``MLCHEM_HUB_URL`` (where the
+hub listens, default ``http://:8000``, all interfaces).
+"""
+
+import grp
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from classroom.deploy import Layout  # noqa: E402
+from classroom.roster import GROUPS  # noqa: E402
+
+c = get_config()  # noqa: F821  (injected by traitlets)
+
+layout = Layout(Path(os.environ.get("MLCHEM_HUB_ROOT", "/srv/mlchem")))
+
+c.JupyterHub.bind_url = os.environ.get("MLCHEM_HUB_URL", "http://:8000")
+c.JupyterHub.db_url = f"sqlite:///{layout.state / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(layout.state / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(layout.state / "jupyterhub.pid")
+c.ConfigurableHTTPProxy.command = [str(layout.proxy_command)]
+c.ConfigurableHTTPProxy.pid_file = str(layout.state / "proxy.pid")
+# The hub's internal API and the proxy's API listen on loopback only.
+c.JupyterHub.hub_ip = "127.0.0.1"
+
+# Who may log in: the roster's two groups; instructors administer the hub.
+c.JupyterHub.authenticator_class = "pam"
+c.PAMAuthenticator.allowed_groups = set(GROUPS.values())
+c.PAMAuthenticator.admin_groups = {GROUPS["instructor"]}
+
+# One JupyterLab per user, as that user.
+c.JupyterHub.spawner_class = "localprocess"
+c.Spawner.cmd = [str(layout.venv / "bin" / "jupyterhub-singleuser")]
+c.Spawner.http_timeout = 60
+c.Spawner.start_timeout = 90
+# A class of ~30 logs in within minutes: let their servers start together.
+c.JupyterHub.concurrent_spawn_limit = 40
+
+COURSE_FOLDER = "mlchem"
+PULL_QUERY = urlencode({
+    "repo": str(layout.student_repo),
+    "branch": "main",
+    "targetpath": COURSE_FOLDER,
+    "urlpath": f"lab/tree/{COURSE_FOLDER}/lectures/00_template.ipynb",
+})
+#: The nbgitpuller link students open (also on the hub's home page and in the README).
+PULL_PATH = f"/git-pull?{PULL_QUERY}"
+
+c.JupyterHub.template_vars = {
+    "announcement_home": (
+        f'Course material: <a id="mlchem-pull" href="/hub/user-redirect{PULL_PATH}">get or update the course</a> '
+        "(your edits are kept; new material is merged in)."
+    ),
+}
+
+
+def is_instructor(username: str) -> bool:
+    """Whether ``username`` is in the instructors' group."""
+    try:
+        return username in grp.getgrnam(GROUPS["instructor"]).gr_mem
+    except KeyError:
+        return False
+
+
+def by_role(spawner) -> None:
+    """Set each server's folder, start page and environment by its user's role."""
+    username = spawner.user.name
+    instructor = is_instructor(username)
+    role = "instructor" if instructor else "student"
+    env = {
+        # Course-wide Jupyter settings of the role first (formgrader or not, nbgrader's exchange).
+        "JUPYTER_CONFIG_PATH": str(layout.etc(role)),
+        "MLCHEM_EXCHANGE_ROOT": str(layout.exchange),
+        "PATH": f"{layout.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        # Kernels import `utils` from the course: the instructors' copy, or the published one.
+        "PYTHONPATH": str(layout.course if instructor else layout.student_tree),
+    }
+    if instructor:
+        env["VENV"] = str(layout.venv)  # `make grade` in the course directory uses the classroom's environment
+        spawner.notebook_dir = str(layout.course)
+        spawner.default_url = "/lab"
+    else:
+        spawner.notebook_dir = "~"
+        spawner.default_url = PULL_PATH
+    spawner.environment.update(env)
+
+
+c.Spawner.pre_spawn_hook = by_role
