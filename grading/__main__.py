@@ -1,4 +1,4 @@
-"""Command line of the grading pipeline: ``python -m grading grade|collect ...``."""
+"""Command line of the grading pipeline: ``python -m grading grade|collect|feedback-zip|grades-lms ...``."""
 
 from __future__ import annotations
 
@@ -29,6 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     collect.add_argument("assignment")
     collect.add_argument("zip", type=Path)
     collect.add_argument("--pattern", action="append", help="extra regular expression with student_id and file_id groups")
+    collect.add_argument("--worksheet", type=Path,
+                         help="Moodle's grading worksheet of the assignment: e-mail, submission times, lateness")
+
+    fzip = sub.add_parser("feedback-zip", help="the feedback pages in one zip named for the LMS's bulk upload")
+    fzip.add_argument("assignment")
+    fzip.add_argument("--lms", choices=["canvas", "moodle"], help="default: the LMS make collect read")
+
+    lms = sub.add_parser("grades-lms", help="the grades as a file the LMS imports (Canvas gradebook, Moodle worksheet)")
+    lms.add_argument("assignment")
+    lms.add_argument("--lms", choices=["canvas", "moodle"], help="default: the LMS make collect read")
+    lms.add_argument("--template", type=Path,
+                     help="the LMS's own export to fill in (Canvas gradebook export, Moodle grading worksheet)")
+    lms.add_argument("--column", help="Canvas: the assignment column's header (default: the assignment name)")
 
     args = parser.parse_args(argv)
     root = args.root.resolve()
@@ -39,11 +52,23 @@ def main(argv: list[str] | None = None) -> int:
                         output_bytes_per_cell=args.output_limit)
         summary = grade_assignment(root, args.assignment, args.workers, limits, args.student)
         return 0 if summary.graded + summary.failed else 1
+    if args.command == "feedback-zip":
+        from grading.lms import feedback_zip
+
+        written = feedback_zip(root, args.assignment, args.lms)
+        print(written.text())
+        return 0
+    if args.command == "grades-lms":
+        from grading.lms import grades_file
+
+        written = grades_file(root, args.assignment, args.lms, template=args.template, column=args.column)
+        print(written.text())
+        return 0
     from grading.collect import collect_zip
 
-    report = collect_zip(root, args.assignment, args.zip, extra_patterns=args.pattern or [])
+    report = collect_zip(root, args.assignment, args.zip, extra_patterns=args.pattern or [], worksheet=args.worksheet)
     print(report.text())
-    return 0
+    return 0 if report.collected else 1
 
 
 if __name__ == "__main__":
