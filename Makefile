@@ -63,6 +63,12 @@ check-python:
 	  echo "  Debian/Ubuntu: 'apt-get install python3.11-venv'." >&2; exit 1; }
 
 # The student environment (what `make lab` needs)...
+ifeq ($(MLCHEM_SHARED_VENV),1)
+# ...except on the classroom hub (classroom/), whose servers set VENV to the class's
+# shared environment, installed by root: use it as it is.
+$(STAMP):
+	@[ -x $(BIN)/python ] || { echo "error: the classroom's environment $(VENV) is missing; ask your instructor" >&2; exit 1; }
+else
 $(STAMP): requirements/base.txt pyproject.toml
 	@[ -x $(BIN)/python ] || { $(MAKE) --no-print-directory check-python PYTHON=$(PYTHON) && \
 	  echo "Creating $(VENV) with $(PYTHON)" && $(PYTHON) -m venv $(VENV); }
@@ -71,6 +77,7 @@ $(STAMP): requirements/base.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 	@echo "$(VENV) is ready ($$(du -sh $(VENV) | cut -f1))."
+endif
 
 # ...and what only the tests need on top of it.
 $(TEST_STAMP): $(STAMP) requirements/test.txt

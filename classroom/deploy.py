@@ -103,14 +103,44 @@ def _requirements_hash(course: Path) -> str:
     return digest.hexdigest()
 
 
-def install_venv(layout: Layout, course: Path, python: str = sys.executable) -> bool:
+def usable_by_everyone(path: Path) -> bool:
+    """Whether every user can reach ``path``: it and each folder above it are world-executable."""
+    path = path.resolve()
+    return all(os.stat(p).st_mode & 0o001 for p in (path, *path.parents))
+
+
+def choose_python(candidates: list[str] | None = None) -> str:
+    """A Python 3.11 every student can run (the servers run as the students, from one venv).
+
+    A venv links to its base interpreter, so a Python under a private folder
+    (pyenv in ``/root``, mode 700) would let root start the hub but no student
+    start a server. Debian's and Ubuntu's ``/usr/bin/python3.11`` is the default.
+    """
+    tried = []
+    for python in candidates or ["/usr/bin/python3.11", shutil.which("python3.11") or "", sys.executable]:
+        if not python or not Path(python).is_file():
+            continue
+        info = subprocess.run([python, "-c", "import sys, venv, ensurepip; print(sys.version_info[:2] == (3, 11)); "
+                               "print(sys.base_prefix)"], capture_output=True, text=True)
+        lines = info.stdout.split()
+        if info.returncode or lines[0] != "True":
+            tried.append(f"{python} (not Python 3.11 with venv)")
+        elif not (usable_by_everyone(Path(python)) and usable_by_everyone(Path(lines[1]))):
+            tried.append(f"{python} (under {lines[1]}, which not every user can read)")
+        else:
+            return python
+    raise DeployError("no Python 3.11 that every user can run: apt-get install python3.11 python3.11-venv"
+                      + (f" (tried {'; '.join(tried)})" if tried else ""))
+
+
+def install_venv(layout: Layout, course: Path, python: str | None = None) -> bool:
     """Create ``venv/`` from requirements/hub.txt unless it already has these pins; True if installed."""
     stamp = layout.venv / ".installed-hub"
     wanted = _requirements_hash(course)
     if stamp.is_file() and stamp.read_text() == wanted:
         return False
     if not (layout.venv / "bin" / "python").is_file():
-        run(python, "-m", "venv", layout.venv)
+        run(python or choose_python(), "-m", "venv", layout.venv)
     pip = [layout.venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     run(*pip, "-r", course / "requirements" / "hub.txt")
     stamp.write_text(wanted)
@@ -262,10 +292,17 @@ def write_config(layout: Layout) -> None:
     )
     shutil.copyfile(HERE.parent / "jupyter-config" / "labconfig" / "page_config.json",
                     instructor / "labconfig" / "page_config.json")
+    # git refuses repositories another user owns ("dubious ownership"), and only
+    # system or global configuration may allow one: every server gets this file
+    # as its system configuration (GIT_CONFIG_SYSTEM), which includes /etc/gitconfig.
+    (layout.root / "etc" / "gitconfig").write_text(
+        "# Written by `python -m classroom install`.\n[include]\n\tpath = /etc/gitconfig\n[safe]\n"
+        + "".join(f"\tdirectory = {path}\n" for path in (layout.student_repo, layout.course))
+    )
     run("chmod", "-R", "a+rX,go-w", layout.root / "etc")
 
 
-def install(root: Path, source: Path, python: str = sys.executable, log=print) -> Layout:
+def install(root: Path, source: Path, python: str | None = None, log=print) -> Layout:
     """Everything but the accounts and the hub process: idempotent, run it again after changes."""
     if os.geteuid() != 0:
         raise DeployError("the classroom runs every student's server as that student: install it as root (sudo)")

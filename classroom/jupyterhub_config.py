@@ -16,7 +16,9 @@
 
 Settings come from the environment ``python -m classroom start`` sets:
 ``MLCHEM_HUB_ROOT`` (the classroom folder) and ``MLCHEM_HUB_URL`` (where the
-hub listens, default ``http://:8000``, all interfaces).
+hub listens, default ``http://:8000``, all interfaces); ``MLCHEM_HUB_SERVICE_TOKEN``,
+when set, is an API token of a service allowed to list, start and stop users'
+servers (scripts, the load tests).
 """
 
 import grp
@@ -40,8 +42,10 @@ c.JupyterHub.cookie_secret_file = str(layout.state / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(layout.state / "jupyterhub.pid")
 c.ConfigurableHTTPProxy.command = [str(layout.proxy_command)]
 c.ConfigurableHTTPProxy.pid_file = str(layout.state / "proxy.pid")
-# The hub's internal API and the proxy's API listen on loopback only.
-c.JupyterHub.hub_ip = "127.0.0.1"
+# The hub's internal API and the proxy's API listen on loopback only (ports settable
+# so that a second hub, e.g. a test's, can run beside the class's).
+c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{os.environ.get('MLCHEM_HUB_API_PORT', '8081')}"
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ.get('MLCHEM_PROXY_API_PORT', '8001')}"
 
 # Who may log in: the roster's two groups; instructors administer the hub.
 c.JupyterHub.authenticator_class = "pam"
@@ -92,11 +96,15 @@ def by_role(spawner) -> None:
         "JUPYTER_CONFIG_PATH": str(layout.etc(role)),
         "MLCHEM_EXCHANGE_ROOT": str(layout.exchange),
         "PATH": f"{layout.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
+        # Lets git read the course repositories root owns (nbgitpuller, `make update`, instructors' git).
+        "GIT_CONFIG_SYSTEM": str(layout.root / "etc" / "gitconfig"),
         # Kernels import `utils` from the course: the instructors' copy, or the published one.
         "PYTHONPATH": str(layout.course if instructor else layout.student_tree),
     }
+    # `make grade` (instructors) and `make update` (students) use the classroom's environment.
+    env["VENV"] = str(layout.venv)
+    env["MLCHEM_SHARED_VENV"] = "1"
     if instructor:
-        env["VENV"] = str(layout.venv)  # `make grade` in the course directory uses the classroom's environment
         spawner.notebook_dir = str(layout.course)
         spawner.default_url = "/lab"
     else:
@@ -106,3 +114,11 @@ def by_role(spawner) -> None:
 
 
 c.Spawner.pre_spawn_hook = by_role
+
+if os.environ.get("MLCHEM_HUB_SERVICE_TOKEN"):
+    c.JupyterHub.services = [{"name": "mlchem-admin", "api_token": os.environ["MLCHEM_HUB_SERVICE_TOKEN"]}]
+    c.JupyterHub.load_roles = [{
+        "name": "mlchem-admin",
+        "scopes": ["list:users", "read:users", "admin:servers", "access:servers"],
+        "services": ["mlchem-admin"],
+    }]

@@ -158,6 +158,8 @@ def apply_roster(members: list[Member], passwords: Path | None = None) -> list[s
             pwd.getpwnam(member.username)
         except KeyError:
             _run("useradd", "--create-home", "--shell", "/bin/bash", "--groups", member.group, member.username)
+            # Private homes: a student's work is theirs (Debian's default home mode lets everyone read).
+            os.chmod(pwd.getpwnam(member.username).pw_dir, 0o700)
             password = secrets.token_urlsafe(12)
             _run("chpasswd", stdin=f"{member.username}:{password}\n")
             created.append(member.username)
