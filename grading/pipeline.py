@@ -367,12 +367,18 @@ def save(root: Path, assignment: str, outcome: Outcome, reference: dict[str, lis
     warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own SQLAlchemy noise
 
     name = Path(outcome.notebook_name).stem
+    timestamp = submission_timestamp(root, assignment, outcome.student_id)
     with Gradebook(gradebook_url(root)) as gb:
         gb.update_or_create_student(outcome.student_id)
-        try:
-            gb.find_submission(assignment, outcome.student_id)
-        except MissingEntry:
-            gb.add_submission(assignment, outcome.student_id)
+        if timestamp is not None:
+            # As `nbgrader autograde`: the formgrader counts a submission as autograded only
+            # when the gradebook holds the timestamp of the submitted copy (`nbgrader collect`).
+            gb.update_or_create_submission(assignment, outcome.student_id, timestamp=timestamp)
+        else:
+            try:
+                gb.find_submission(assignment, outcome.student_id)
+            except MissingEntry:
+                gb.add_submission(assignment, outcome.student_id)
         if outcome.notebook_json is not None:
             nb = nbformat.reads(outcome.notebook_json, as_version=4)
             if reference and outcome.trusted:
@@ -398,6 +404,22 @@ def save(root: Path, assignment: str, outcome: Outcome, reference: dict[str, lis
     return row
 
 
+def submission_timestamp(root: Path, assignment: str, student: str) -> datetime.datetime | None:
+    """When the student submitted: nbgrader's ``timestamp.txt`` beside the submission, if readable.
+
+    ``nbgrader collect`` and ``make collect`` write it; a copy without one
+    (or with an unreadable one) has no time, as under ``nbgrader autograde``.
+    """
+    from nbgrader.utils import parse_utc
+
+    path = root / "submitted" / student / assignment / "timestamp.txt"
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+        return parse_utc(text) if text else None
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
 def gradebook_url(root: Path) -> str:
     """The course's gradebook, as nbgrader_config.py names it."""
     return f"sqlite:///{root / 'gradebook.db'}"
@@ -419,6 +441,9 @@ def _save_autograded(gb: Gradebook, root: Path, assignment: str, outcome: Outcom
     target = root / "autograded" / outcome.student_id / assignment
     target.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target / outcome.notebook_name)
+    stamp = root / "submitted" / outcome.student_id / assignment / "timestamp.txt"
+    if stamp.is_file():
+        shutil.copyfile(stamp, target / "timestamp.txt")
     resources = {"nbgrader": {"notebook": name, "assignment": assignment,
                               "student": outcome.student_id, "db_url": gradebook_url(root)}}
     before = {g.name: (g.auto_score, g.needs_manual_grade)
