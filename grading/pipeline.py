@@ -404,6 +404,10 @@ def save(root: Path, assignment: str, outcome: Outcome, reference: dict[str, lis
     return row
 
 
+#: Files nbgrader's exchange writes beside a submitted notebook (not the student's).
+NBGRADER_SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
 def submission_timestamp(root: Path, assignment: str, student: str) -> datetime.datetime | None:
     """When the student submitted: nbgrader's ``timestamp.txt`` beside the submission, if readable.
 
@@ -441,9 +445,13 @@ def _save_autograded(gb: Gradebook, root: Path, assignment: str, outcome: Outcom
     target = root / "autograded" / outcome.student_id / assignment
     target.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target / outcome.notebook_name)
-    stamp = root / "submitted" / outcome.student_id / assignment / "timestamp.txt"
-    if stamp.is_file():
-        shutil.copyfile(stamp, target / "timestamp.txt")
+    # nbgrader's own files of a submission from its exchange (`nbgrader collect`) go along, as
+    # under `nbgrader autograde`: feedback is released (`nbgrader release_feedback`) under a
+    # name computed from them, and the feedback pages are rendered from autograded/.
+    for name in NBGRADER_SUBMISSION_FILES:
+        kept = root / "submitted" / outcome.student_id / assignment / name
+        if kept.is_file() and not kept.is_symlink():
+            shutil.copyfile(kept, target / name)
     resources = {"nbgrader": {"notebook": name, "assignment": assignment,
                               "student": outcome.student_id, "db_url": gradebook_url(root)}}
     before = {g.name: (g.auto_score, g.needs_manual_grade)
