@@ -448,10 +448,10 @@ def _save_autograded(gb: Gradebook, root: Path, assignment: str, outcome: Outcom
     # nbgrader's own files of a submission from its exchange (`nbgrader collect`) go along, as
     # under `nbgrader autograde`: feedback is released (`nbgrader release_feedback`) under a
     # name computed from them, and the feedback pages are rendered from autograded/.
-    for name in NBGRADER_SUBMISSION_FILES:
-        kept = root / "submitted" / outcome.student_id / assignment / name
+    for extra in NBGRADER_SUBMISSION_FILES:
+        kept = root / "submitted" / outcome.student_id / assignment / extra
         if kept.is_file() and not kept.is_symlink():
-            shutil.copyfile(kept, target / name)
+            shutil.copyfile(kept, target / extra)
     resources = {"nbgrader": {"notebook": name, "assignment": assignment,
                               "student": outcome.student_id, "db_url": gradebook_url(root)}}
     before = {g.name: (g.auto_score, g.needs_manual_grade)
