@@ -40,7 +40,7 @@ COLUMN ?=
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 GRADE_ARGS ?=
 
-.PHONY: help install lab update test screenshots release data collect grade export feedback-zip grades-lms benchmark clean distclean check-python
+.PHONY: help install lab update hub test screenshots release data collect grade export feedback-zip grades-lms benchmark clean distclean check-python
 
 help: ## List the targets
 	@echo "Machine learning for chemistry and materials science"
@@ -92,6 +92,16 @@ lab: $(STAMP) ## Start JupyterLab at the repository root with nbgrader enabled
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
 	  --LabApp.default_url=/lab/tree/lectures/00_template.ipynb \
 	  --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate $(ROOT_ARGS) $(LAB_ARGS)
+
+# The classroom (classroom/README.md): run as root on the course server, from a clone of the course.
+ROSTER ?=
+HUB_ROOT ?= /srv/mlchem
+HUB_URL ?= http://:8000
+hub: ## Install and start the classroom's JupyterHub (root): make hub ROSTER=roster.csv
+	@[ -n "$(ROSTER)" ] || { echo "usage: sudo make hub ROSTER=<roster.csv> [HUB_ROOT=/srv/mlchem] [HUB_URL=http://:8000]" >&2; exit 2; }
+	@[ "$$(id -u)" = 0 ] || { echo "error: the classroom creates Linux accounts and runs servers as them: run 'sudo make hub ROSTER=$(ROSTER)'" >&2; exit 1; }
+	@$(MAKE) --no-print-directory check-python PYTHON=$(PYTHON)
+	$(PYTHON) -m classroom --root "$(HUB_ROOT)" up "$(ROSTER)" --url "$(HUB_URL)"
 
 update: $(STAMP) ## Get the course's updates, keeping your edits (use it instead of git pull)
 	$(BIN)/python scripts/update_course.py

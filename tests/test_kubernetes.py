@@ -399,3 +399,15 @@ def test_readme_names_the_pinned_chart() -> None:
     version = _chart_version()
     assert f"`{version}`" in readme and f"JupyterHub {CHART_JUPYTERHUB[version]}" in readme
     assert f"Chart {version}" in (K8S / "values.yaml").read_text()
+
+
+def test_the_course_folders_own_config_uses_the_shared_exchange(monkeypatch: pytest.MonkeyPatch) -> None:
+    """nbgrader run in the course folder reads the course's nbgrader_config.py last: the pod's
+    environment (singleuser.extraEnv) must still point it at the shared exchange."""
+    env = _get("singleuser.extraEnv")
+    monkeypatch.setenv("MLCHEM_EXCHANGE_ROOT", env["MLCHEM_EXCHANGE_ROOT"])
+    course = PyFileConfigLoader("nbgrader_config.py", str(REPO_ROOT)).load_config()
+    assert course.Exchange.root == "/srv/nbgrader/exchange"
+    monkeypatch.delenv("MLCHEM_EXCHANGE_ROOT")
+    local = PyFileConfigLoader("nbgrader_config.py", str(REPO_ROOT)).load_config()
+    assert local.Exchange.root == str(REPO_ROOT / ".exchange"), "make lab keeps its own exchange"
