@@ -61,6 +61,14 @@ def log_in(browser, hub: str, user: str, password: str):
     return page
 
 
+def nbgrader_menu(page) -> list[str]:
+    """The items of Lab's Nbgrader menu."""
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
+    labels = [t for t in page.locator(".lm-Menu-itemLabel").all_text_contents() if t.strip()]
+    page.keyboard.press("Escape")
+    return labels
+
+
 def open_assignments(page) -> None:
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Nbgrader$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Assignment List$")).click()
@@ -136,6 +144,7 @@ def test_release_fetch_submit_collect_grade_feedback(classroom: Classroom, tmp_p
             # 1. The instructor releases ex01 in the formgrader.
             teacher = log_in(browser, classroom.url, instructor, classroom.passwords[instructor])
             assert f"/user/{instructor}/lab" in teacher.url
+            assert "Formgrader" in nbgrader_menu(teacher)
             fg = f"{classroom.url}/user/{instructor}/formgrader"
             teacher.goto(fg)
             row = formgrader_row(teacher, ASSIGNMENT)
@@ -154,6 +163,9 @@ def test_release_fetch_submit_collect_grade_feedback(classroom: Classroom, tmp_p
                 assert (home / "mlchem" / "lectures" / "00_template.ipynb").is_file(), "nbgitpuller did not pull"
                 assert not (home / "mlchem" / "solutions").exists(), "students must not get the solutions"
                 assert "lectures/00_template.ipynb" in page.url
+                # Students get the Assignments panel, not the instructors' tools.
+                assert nbgrader_menu(page) == ["Assignment List"]
+                assert page.request.get(f"{classroom.url}/user/{student}/formgrader").status == 404
                 open_assignments(page)
                 item(page, "released_assignments_list", ASSIGNMENT).locator("button", has_text="Fetch").click()
                 item(page, "fetched_assignments_list", ASSIGNMENT).wait_for()

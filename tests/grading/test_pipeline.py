@@ -240,3 +240,24 @@ def test_unknown_assignment_and_no_submissions_are_clear_errors(tmp_path: Path) 
         grade_assignment(root, "nope")
     with pytest.raises(SystemExit, match="no submissions of toy"):
         grade_assignment(root, "toy")
+
+
+def test_a_submission_collected_from_the_exchange_is_autograded_and_its_feedback_releasable(tmp_path: Path) -> None:
+    """`nbgrader collect` leaves timestamp.txt and submission_secret.txt beside the notebook: the
+    formgrader must count the submission as autograded (its timestamp is in the gradebook), and
+    `nbgrader release_feedback` must find both files beside the feedback page."""
+    from nbgrader.apps import NbGraderAPI
+
+    from grading.pipeline import feedback_config
+
+    root = make_course(tmp_path / "c")
+    folder = submit(root, "alice", student_notebook(GOOD)).parent
+    (folder / "timestamp.txt").write_text("2026-12-01 14:27:31.123456 UTC")
+    (folder / "submission_secret.txt").write_text("0123456789abcdef")
+    grade_assignment(root, "toy", workers=1, limits=LIMITS)
+    api = NbGraderAPI(config=feedback_config(str(root)))
+    assert api.get_autograded_students("toy") == {"alice"}
+    submission = api.get_submission("toy", "alice")
+    assert submission["autograded"] and submission["timestamp"].startswith("2026-12-01T14:27:31.123456")
+    for name in ("timestamp.txt", "submission_secret.txt"):
+        assert (root / "feedback" / "alice" / "toy" / name).read_text() == (folder / name).read_text()
