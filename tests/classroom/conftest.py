@@ -5,7 +5,8 @@ install``, the roster applied as root, the hub started by ``python -m classroom
 start``), under a fresh folder in ``/srv`` on free loopback ports, with
 accounts whose names carry a random tag. At the end the hub is stopped by its
 process group, every process of the test accounts is killed, the accounts and
-their homes are removed and the folder is deleted.
+their homes are removed (and the two groups, if the fixture made them) and the
+folder is deleted.
 
 Creating accounts needs root: in CI (``CI`` set, as ``.ci/run`` sets it) a
 non-root run is a failure; elsewhere these tests are skipped with the reason.
@@ -13,6 +14,7 @@ non-root run is a failure; elsewhere these tests are skipped with the reason.
 
 from __future__ import annotations
 
+import grp
 import json
 import os
 import secrets
@@ -31,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from classroom.deploy import Layout, choose_python, install
-from classroom.roster import Member, apply_roster, remove_accounts
+from classroom.roster import GROUPS, Member, apply_roster, remove_accounts
 from tests.helpers import stop_process_group
 from utils.paths import REPO_ROOT
 
@@ -64,6 +66,14 @@ def need_root() -> None:
         if _required():
             pytest.fail(message + " (.ci/run runs as root and installs the rest)", pytrace=False)
         pytest.skip(message)
+
+
+def _group_exists(name: str) -> bool:
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def free_port() -> int:
@@ -152,6 +162,7 @@ def _wait_for(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> No
 def classroom() -> Iterator[Classroom]:
     need_root()
     Path("/srv").mkdir(exist_ok=True)
+    groups_before = {g for g in GROUPS.values() if _group_exists(g)}
     root = Path(tempfile.mkdtemp(prefix="mlchem-test-", dir="/srv"))
     root.chmod(0o755)
     tag = "t" + secrets.token_hex(2)
@@ -180,4 +191,6 @@ def classroom() -> Iterator[Classroom]:
         if log_file is not None:
             log_file.close()
         remove_accounts(room.instructors + room.students)
+        for group in set(GROUPS.values()) - groups_before:
+            subprocess.run(["groupdel", group], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
