@@ -8,8 +8,15 @@ nbgrader's gradebook, autograded notebooks and feedback formats, but:
   its own student points, with a flag and a message;
 * submissions execute in parallel worker processes with per-cell and
   per-notebook time limits and an output cap (:mod:`grading.execute`);
+* kernels run in a sandbox holding only the course's ``utils/`` and ``data/``
+  (:mod:`grading.sandbox`), with recording twins of the check helpers
+  (:mod:`grading.recorder`), and the grading process judges what they
+  recorded (:mod:`grading.verdict`);
 * only the main process writes the SQLite gradebook (:mod:`grading.pipeline`);
 * feedback never shows hidden tests or their tracebacks.
+
+The course root is always an argument: nothing here imports the course's
+``utils`` package (only :mod:`grading.recorder` does, inside the sandbox).
 """
 
 __all__: list[str] = []

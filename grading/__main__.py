@@ -18,9 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     grade = sub.add_parser("grade", help="grade every submission of an assignment")
     grade.add_argument("assignment")
     grade.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS") or 0) or os.cpu_count())
-    grade.add_argument("--student", action="append",
-                       help="grade only this student (repeatable; make grade STUDENT=\"a b\"); "
-                            "the grades CSV keeps the other students' rows")
+    grade.add_argument(
+        "--student",
+        action="append",
+        help='grade only this student (repeatable; make grade STUDENT="a b"); '
+        "the grades CSV keeps the other students' rows",
+    )
     grade.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
     grade.add_argument("--notebook-timeout", type=float, default=300.0, help="seconds per notebook (default 300)")
     grade.add_argument("--output-limit", type=int, default=256 * 1024, help="bytes of output kept per cell")
@@ -28,9 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     collect = sub.add_parser("collect", help="import an LMS download archive into submitted/")
     collect.add_argument("assignment")
     collect.add_argument("zip", type=Path)
-    collect.add_argument("--pattern", action="append", help="extra regular expression with student_id and file_id groups")
-    collect.add_argument("--worksheet", type=Path,
-                         help="Moodle's grading worksheet of the assignment: e-mail, submission times, lateness")
+    collect.add_argument(
+        "--pattern", action="append", help="extra regular expression with student_id and file_id groups"
+    )
+    collect.add_argument(
+        "--worksheet",
+        type=Path,
+        help="Moodle's grading worksheet of the assignment: e-mail, submission times, lateness",
+    )
 
     fzip = sub.add_parser("feedback-zip", help="the feedback pages in one zip named for the LMS's bulk upload")
     fzip.add_argument("assignment")
@@ -39,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     lms = sub.add_parser("grades-lms", help="the grades as a file the LMS imports (Canvas gradebook, Moodle worksheet)")
     lms.add_argument("assignment")
     lms.add_argument("--lms", choices=["canvas", "moodle"], help="default: the LMS make collect read")
-    lms.add_argument("--template", type=Path,
-                     help="the LMS's own export to fill in (Canvas gradebook export, Moodle grading worksheet)")
+    lms.add_argument(
+        "--template",
+        type=Path,
+        help="the LMS's own export to fill in (Canvas gradebook export, Moodle grading worksheet)",
+    )
     lms.add_argument("--column", help="Canvas: the assignment column's header (default: the assignment name)")
 
     args = parser.parse_args(argv)
@@ -48,8 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "grade":
         from grading.pipeline import grade_assignment
 
-        limits = Limits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                        output_bytes_per_cell=args.output_limit)
+        limits = Limits(
+            cell_timeout=args.cell_timeout,
+            notebook_timeout=args.notebook_timeout,
+            output_bytes_per_cell=args.output_limit,
+        )
         summary = grade_assignment(root, args.assignment, args.workers, limits, args.student)
         return 0 if summary.graded + summary.failed else 1
     if args.command == "feedback-zip":

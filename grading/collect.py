@@ -55,8 +55,10 @@ from pathlib import Path
 
 from grading.lms import RECORD_DIR, Record, read_records, record_path, write_records
 
-CANVAS = (r"^(?P<name>[A-Za-z0-9.@+-]+)_(?P<late>(?:LATE|late)_)?(?P<user_id>\d+)_(?P<file_no>\d+)_"
-          r"(?P<file_id>.+?)(?:-\d+)?\.ipynb$")
+CANVAS = (
+    r"^(?P<name>[A-Za-z0-9.@+-]+)_(?P<late>(?:LATE|late)_)?(?P<user_id>\d+)_(?P<file_no>\d+)_"
+    r"(?P<file_id>.+?)(?:-\d+)?\.ipynb$"
+)
 MOODLE = r"^(?P<name>[^/]+?)_(?P<participant>\d+)_assignsubmission_file_/(?P<file_id>.+?)\.ipynb$"
 PATTERNS = {"canvas": CANVAS, "moodle": MOODLE}
 #: nbgrader's ``timestamp.txt`` format (``Exchange.timestamp_format``), written in UTC.
@@ -97,11 +99,23 @@ def match(member: str, patterns: list[str]) -> Match | None:
             continue
         groups = found.groupdict()
         if pattern == CANVAS:
-            return Match(groups["name"], groups["file_id"], "canvas", groups["name"], groups["user_id"],
-                         groups["file_no"], late=bool(groups["late"]))
+            return Match(
+                groups["name"],
+                groups["file_id"],
+                "canvas",
+                groups["name"],
+                groups["user_id"],
+                groups["file_no"],
+                late=bool(groups["late"]),
+            )
         if pattern == MOODLE:
-            return Match(groups["participant"], groups["file_id"], "moodle", groups["name"],
-                         moodle_participant_id=groups["participant"])
+            return Match(
+                groups["participant"],
+                groups["file_id"],
+                "moodle",
+                groups["name"],
+                moodle_participant_id=groups["participant"],
+            )
         if groups.get("student_id") and groups.get("file_id"):
             return Match(groups["student_id"], groups["file_id"])
     return None
@@ -129,7 +143,9 @@ class CollectReport:
     def text(self) -> str:
         lines = [f"{self.assignment}: collected {len(self.collected)} submission(s) into submitted/"]
         for student, c in sorted(self.collected.items()):
-            extra = [c.state] + (["LATE"] if c.late else []) + ([f"submitted {c.submitted_at}"] if c.submitted_at else [])
+            extra = (
+                [c.state] + (["LATE"] if c.late else []) + ([f"submitted {c.submitted_at}"] if c.submitted_at else [])
+            )
             lines.append(f"  {student:<24} {c.member}  ({', '.join(extra)})")
             lines += [f"    WARNING: {note}" for note in c.notes]
         for member in self.unmatched:
@@ -155,8 +171,10 @@ def check_assignment(root: Path, assignment: str) -> Path:
     known = known_assignments(root)
     close = difflib.get_close_matches(assignment, known, n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
-    raise SystemExit(f"error: no assignment {assignment!r} ({source} does not exist); nothing was collected. "
-                     f"Known assignments: {', '.join(known) or 'none'}.{hint}")
+    raise SystemExit(
+        f"error: no assignment {assignment!r} ({source} does not exist); nothing was collected. "
+        f"Known assignments: {', '.join(known) or 'none'}.{hint}"
+    )
 
 
 def grade_ids(data: bytes) -> set[str] | None:
@@ -171,9 +189,13 @@ def grade_ids(data: bytes) -> set[str] | None:
     """
     try:
         cells = json.loads(data.decode("utf-8-sig")).get("cells", [])
-        return {c["metadata"]["nbgrader"]["grade_id"] for c in cells
-                if isinstance(c, dict) and isinstance(c.get("metadata", {}).get("nbgrader"), dict)
-                and c["metadata"]["nbgrader"].get("grade_id")}
+        return {
+            c["metadata"]["nbgrader"]["grade_id"]
+            for c in cells
+            if isinstance(c, dict)
+            and isinstance(c.get("metadata", {}).get("nbgrader"), dict)
+            and c["metadata"]["nbgrader"].get("grade_id")
+        }
     except (ValueError, AttributeError, TypeError, KeyError):
         return None
 
@@ -204,8 +226,12 @@ def read_worksheet(path: Path) -> dict[str, dict[str, str]]:
     for row in rows:
         pid = (row.get("Identifier") or "").removeprefix("Participant ").strip()
         when = (row.get("Last modified (submission)") or "").strip()
-        out[pid] = {"email": row.get("Email address") or "", "late": "late" in (row.get("Status") or "").lower(),
-                    "submitted_at": moodle_to_iso(when), "name": row.get("Full name") or ""}
+        out[pid] = {
+            "email": row.get("Email address") or "",
+            "late": "late" in (row.get("Status") or "").lower(),
+            "submitted_at": moodle_to_iso(when),
+            "name": row.get("Full name") or "",
+        }
     return out
 
 
@@ -227,11 +253,12 @@ def moodle_to_iso(text: str) -> str:
         return ""
     if when.tzinfo is None:
         when = when.astimezone()  # the worksheet's times are in the downloading user's time zone
-    return when.astimezone(datetime.timezone.utc).isoformat(timespec="seconds")
+    return when.astimezone(datetime.UTC).isoformat(timespec="seconds")
 
 
-def collect_zip(root: Path, assignment: str, archive: Path, extra_patterns: list[str] | None = None,
-                worksheet: Path | None = None) -> CollectReport:
+def collect_zip(
+    root: Path, assignment: str, archive: Path, extra_patterns: list[str] | None = None, worksheet: Path | None = None
+) -> CollectReport:
     """Copy every notebook of ``archive`` to ``submitted/<student>/<assignment>/<assignment>.ipynb``.
 
     The notebook is stored under the assignment's name whatever the student
@@ -253,7 +280,9 @@ def collect_zip(root: Path, assignment: str, archive: Path, extra_patterns: list
             raise SystemExit(f"error: pattern {pattern!r} needs the groups (?P<student_id>...) and (?P<file_id>...)")
     patterns = [*(extra_patterns or []), *PATTERNS.values()]
     sheet = read_worksheet(worksheet) if worksheet else {}
-    sources = {a: grade_ids((root / "solutions" / a / f"{a}.ipynb").read_bytes()) or set() for a in known_assignments(root)}
+    sources = {
+        a: grade_ids((root / "solutions" / a / f"{a}.ipynb").read_bytes()) or set() for a in known_assignments(root)
+    }
     sources[assignment] = grade_ids(source.read_bytes()) or set()
     report = CollectReport(assignment)
 
@@ -286,16 +315,20 @@ def collect_zip(root: Path, assignment: str, archive: Path, extra_patterns: list
             chosen[student] = (found, name, zf.read(info))
 
     # 2. does the archive belong to this assignment?
-    verdicts = {s: (grade_ids(data), looks_like(grade_ids(data) or set(), root, assignment, sources))
-                for s, (_m, _n, data) in chosen.items()}
+    verdicts = {
+        s: (grade_ids(data), looks_like(grade_ids(data) or set(), root, assignment, sources))
+        for s, (_m, _n, data) in chosen.items()
+    }
     others = {v for ids, v in verdicts.values() if ids is not None and v not in (None, "no known assignment")}
     if chosen and len(others) == 1 and all(ids is not None and v in others for ids, v in verdicts.values()):
-        raise SystemExit(f"error: every notebook in {archive} has the graded cells of {others.pop()}, not of "
-                         f"{assignment}; nothing was collected. Check ASSIGNMENT= and ZIP=.")
+        raise SystemExit(
+            f"error: every notebook in {archive} has the graded cells of {others.pop()}, not of "
+            f"{assignment}; nothing was collected. Check ASSIGNMENT= and ZIP=."
+        )
 
     # 3. write, keeping what an earlier collect wrote
     records = read_records(root, assignment)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     stamp = now.strftime("%Y%m%dT%H%M%SZ")
     for student, (found, member, data) in sorted(chosen.items()):
         ids, verdict = verdicts[student]
@@ -327,16 +360,23 @@ def collect_zip(root: Path, assignment: str, archive: Path, extra_patterns: list
         path.write_bytes(data)
         timestamp = target / "timestamp.txt"
         if item.submitted_at:
-            when = datetime.datetime.fromisoformat(item.submitted_at).astimezone(datetime.timezone.utc)
+            when = datetime.datetime.fromisoformat(item.submitted_at).astimezone(datetime.UTC)
             timestamp.write_text(when.strftime(TIMESTAMP_FORMAT) + "\n")
         elif timestamp.is_file() and item.state != "unchanged":
             timestamp.unlink()  # the earlier collect's time belongs to the earlier notebook
         records[student] = Record(
-            student_id=student, lms=found.lms, name=found.name or info.get("name", ""),
-            canvas_user_id=found.canvas_user_id, canvas_file_id=found.canvas_file_id,
-            moodle_participant_id=found.moodle_participant_id, email=info.get("email", ""),
-            original_file=member, late=str(item.late).lower(), submitted_at=item.submitted_at,
-            collected_at=now.isoformat(timespec="seconds"), sha256=hashlib.sha256(data).hexdigest(),
+            student_id=student,
+            lms=found.lms,
+            name=found.name or info.get("name", ""),
+            canvas_user_id=found.canvas_user_id,
+            canvas_file_id=found.canvas_file_id,
+            moodle_participant_id=found.moodle_participant_id,
+            email=info.get("email", ""),
+            original_file=member,
+            late=str(item.late).lower(),
+            submitted_at=item.submitted_at,
+            collected_at=now.isoformat(timespec="seconds"),
+            sha256=hashlib.sha256(data).hexdigest(),
         )
         report.collected[student] = item
     if chosen:

@@ -77,7 +77,7 @@ class Limits:
 
     @property
     def watchdog_limit(self) -> int:
-        """The watchdog's threshold: ``watchdog_bytes``, else ``memory_bytes`` plus half as much (at least 512 MiB more)."""
+        """The watchdog's threshold: ``watchdog_bytes``, else ``memory_bytes`` plus half (at least 512 MiB) more."""
         if self.watchdog_bytes is not None:
             return self.watchdog_bytes
         return self.memory_bytes + max(self.memory_bytes // 2, 512 * 2**20)
@@ -91,7 +91,6 @@ class Execution:
     flags: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    peak_bytes: int = 0
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def note(self, flag: str, message: str) -> None:
@@ -113,11 +112,16 @@ class _CappedClient(NotebookClient):
     grace: float = 5.0
     interrupted: bool = False
 
-    async def _async_poll_for_reply(self, msg_id: str, cell: NotebookNode, timeout: int | None,
-                                    task_poll_output_msg: Any, task_poll_kernel_alive: Any) -> dict[str, Any]:
+    async def _async_poll_for_reply(
+        self,
+        msg_id: str,
+        cell: NotebookNode,
+        timeout: int | None,
+        task_poll_output_msg: Any,
+        task_poll_kernel_alive: Any,
+    ) -> dict[str, Any]:
         self._pending_msg_id = msg_id
-        return await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg,
-                                                   task_poll_kernel_alive)
+        return await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive)
 
     async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> dict[str, Any]:
         """Interrupt the running cell; return its reply, or raise if it does not stop in time."""
@@ -142,10 +146,13 @@ class _CappedClient(NotebookClient):
             return super().output(outs, msg, display_id, cell_index)  # an error is never dropped: it decides the grade
         if used.get(cell_index, 0) + size > self.cap:
             if used.get(cell_index, 0) <= self.cap:
-                outs.append(nbformat.v4.new_output(
-                    "stream", name="stderr",
-                    text=f"\n[grading: output beyond {self.cap // 1024} KiB was dropped]\n",
-                ))
+                outs.append(
+                    nbformat.v4.new_output(
+                        "stream",
+                        name="stderr",
+                        text=f"\n[grading: output beyond {self.cap // 1024} KiB was dropped]\n",
+                    )
+                )
                 self.truncated = True
             used[cell_index] = self.cap + 1
             return None
@@ -158,8 +165,14 @@ def _error(ename: str, evalue: str) -> NotebookNode:
     return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
 
-def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None,
-        record: Path | None = None, mode: str = "student", transform=None) -> Execution:
+def run(
+    nb: NotebookNode,
+    workdir: Path,
+    limits: Limits | None = None,
+    record: Path | None = None,
+    mode: str = "student",
+    transform=None,
+) -> Execution:
     """Execute ``nb`` (modified in place) with its kernel sandboxed in ``workdir``.
 
     Parameters
@@ -179,102 +192,193 @@ def run(nb: NotebookNode, workdir: Path, limits: Limits | None = None,
         Applied to the source of every test cell before it runs (e.g.
         :func:`grading.verdict.strip_expected`).
     """
-    from grading import sandbox
-    from grading.verdict import read_new_records
-
-    extra_env = {"MLCHEM_CHECK_RECORD": str(record), "MLCHEM_CHECK_MODE": mode} if record else {}
-    offset = 0
-    limits = limits or Limits()
-    use_bwrap = limits.sandbox and sandbox.bwrap_works()
-    cpu_seconds = int(limits.notebook_timeout * 2 + 30)
-    result = Execution(nb)
+    runner = _Runner(nb, workdir, limits or Limits(), record, mode, transform)
     start = time.monotonic()
-    deadline = start + limits.notebook_timeout
-    plan = _plan(nb, transform)
-    mib = limits.memory_bytes // 2**20
-    index = 0
-    while index < len(plan):
-        km = sandbox.kernel_manager(workdir, cpu_seconds, use_bwrap, extra_env, limits.memory_bytes)
-        client = _CappedClient(
-            nb, km=km, timeout=limits.cell_timeout, allow_errors=True, interrupt_on_timeout=False,
-            startup_timeout=int(limits.startup_timeout),
-            shutdown_kernel="immediate", record_timing=False,
-            resources={"metadata": {"path": str(workdir)}},
-        )
-        client.cap = limits.output_bytes_per_cell
-        client.grace = limits.interrupt_grace
-        watchdog = None
-        # The kernel process's own stdout/stderr (start-up banner, low-level crashes) go to a
-        # log beside the submission, not to the instructor's terminal; cell output comes over ZMQ.
-        kernel_log = open(workdir / ".kernel.log", "ab")  # noqa: SIM115 (closed in finally)
-        try:
-            with client.setup_kernel(cwd=str(workdir), env=sandbox.kernel_env(workdir, extra_env),
-                                     stdout=kernel_log, stderr=kernel_log):
-                kernel_pid = km.provisioner.pid
-                watchdog = sandbox.MemoryWatchdog(kernel_pid, limits.watchdog_limit)
-                watchdog.start()
-                while index < len(plan):
-                    cell_index, part, source = plan[index]
-                    cell = nb.cells[cell_index]
-                    if time.monotonic() > deadline:
-                        break
-                    remaining = max(1.0, min(limits.cell_timeout, deadline - time.monotonic()))
-                    client.timeout = int(remaining) if remaining >= 1 else 1
-                    try:
-                        client.interrupted = False
-                        enames = _execute_part(client, cell, cell_index, part, source)
-                        if client.interrupted:
-                            cell.outputs.append(_error("CellTimeout", f"this cell was stopped after {client.timeout} s (its time limit); the notebook continued with the next cell"))
-                            result.note("timeout", f"cell {cell_index} exceeded its time limit of {client.timeout} s and was interrupted; later cells still ran")
-                        if "MemoryError" in enames:
-                            cell.outputs.append(_error("MemoryLimit", f"this cell hit the memory limit of {mib} MiB (MemoryError); the notebook continued with the next cell"))
-                            result.note("memory-limit", f"cell {cell_index} hit the memory limit of {mib} MiB (MemoryError); later cells still ran")
-                        if record is not None:
-                            new, offset = read_new_records(record, offset)
-                            if is_test(cell):
-                                gid = nbgrader_meta(cell).get("grade_id", "")
-                                result.records.setdefault(gid, []).extend(new)
-                    except (CellTimeoutError, DeadKernelError) as err:
-                        # The kernel is gone or will be ended: a fresh one for what follows.
-                        if watchdog.tripped:
-                            cell.outputs.append(_error("MemoryLimit", f"the kernel's processes used more than {limits.watchdog_limit // 2**20} MiB of resident memory in this cell and were killed; later cells ran in a fresh kernel"))
-                            result.note("memory-limit", f"cell {cell_index} exceeded the resident memory limit of {limits.watchdog_limit // 2**20} MiB; the kernel was killed")
-                        elif isinstance(err, CellTimeoutError):
-                            cell.outputs.append(_error("CellTimeout", f"this cell did not finish within {client.timeout} s and did not stop when interrupted: its kernel was ended and later cells ran in a fresh one"))
-                            result.note("timeout", f"cell {cell_index} exceeded its time limit of {client.timeout} s and ignored the interrupt; later cells ran in a fresh kernel")
-                        else:
-                            cell.outputs.append(_error("KernelDied", "the kernel died while running this cell (os._exit or a crash)"))
-                            result.note("kernel-died", f"the kernel died in cell {cell_index}")
-                        index += 1
-                        break
-                    index += 1
-        except Exception as err:  # a kernel that cannot start or be cleaned up
-            if index < len(plan):
-                cell_index = plan[index][0]
-                nb.cells[cell_index].outputs.append(_error("KernelError", f"{type(err).__name__}: {err}"))
-                index += 1
-            result.note("kernel-error", f"kernel error: {type(err).__name__}: {err}")
-        finally:
-            kernel_log.close()
-            if watchdog is not None:
-                watchdog.stop()
-                result.peak_bytes = max(result.peak_bytes, watchdog.peak)
-                sandbox.kill_tree(watchdog.pid)  # no-op in a PID namespace, needed without one
-        if getattr(client, "truncated", False):
-            result.note("output-truncated", "very long output was cut")
-        if time.monotonic() > deadline and index < len(plan):
-            for cell_index, _, _ in plan[index:]:
-                cell = nb.cells[cell_index]
-                if not any(o.get("output_type") == "error" for o in cell.outputs):
-                    cell.outputs.append(_error("NotRun", "the notebook exceeded its total time limit before this cell"))
-            result.note("notebook-timeout", f"the notebook exceeded its total time limit of {limits.notebook_timeout:.0f} s")
-            break
+    runner.run_all()
     for cell in nb.cells:
         if is_test(cell) and split_hidden(cell.source)[1]:
             visible, _ = split_hidden(cell.source)
             cell.source = visible.rstrip("\n") + "\n" + HIDDEN_PLACEHOLDER
-    result.seconds = time.monotonic() - start
-    return result
+    runner.result.seconds = time.monotonic() - start
+    return runner.result
+
+
+class _Runner:
+    """The state of one :func:`run`: the plan of cell parts, how far it got, and what happened.
+
+    Each kernel runs parts of the plan until one ends it (a timeout it ignores,
+    a death); the next kernel goes on with the following part.
+    """
+
+    def __init__(
+        self, nb: NotebookNode, workdir: Path, limits: Limits, record: Path | None, mode: str, transform
+    ) -> None:
+        from grading import sandbox
+
+        self.nb = nb
+        self.workdir = workdir
+        self.limits = limits
+        self.record = record
+        self.offset = 0  # how far the record file has been read
+        self.extra_env = {"MLCHEM_CHECK_RECORD": str(record), "MLCHEM_CHECK_MODE": mode} if record else {}
+        self.use_bwrap = limits.sandbox and sandbox.bwrap_works()
+        self.cpu_seconds = int(limits.notebook_timeout * 2 + 30)
+        self.result = Execution(nb)
+        self.deadline = time.monotonic() + limits.notebook_timeout
+        self.plan = _plan(nb, transform)
+        self.index = 0  # the next part of the plan to run
+
+    def run_all(self) -> None:
+        """Run the plan, a fresh kernel after each one that ended, until done or out of time."""
+        while self.index < len(self.plan):
+            self._with_kernel()
+            if time.monotonic() > self.deadline and self.index < len(self.plan):
+                self._not_run()
+                return
+
+    def _with_kernel(self) -> None:
+        """Start a kernel and run parts of the plan in it until the plan ends or the kernel is lost."""
+        from grading import sandbox
+
+        km = sandbox.kernel_manager(
+            self.workdir, self.cpu_seconds, self.use_bwrap, self.extra_env, self.limits.memory_bytes
+        )
+        client = _CappedClient(
+            self.nb,
+            km=km,
+            timeout=self.limits.cell_timeout,
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            startup_timeout=int(self.limits.startup_timeout),
+            shutdown_kernel="immediate",
+            record_timing=False,
+            resources={"metadata": {"path": str(self.workdir)}},
+        )
+        client.cap = self.limits.output_bytes_per_cell
+        client.grace = self.limits.interrupt_grace
+        watchdog = None
+        # The kernel process's own stdout/stderr (start-up banner, low-level crashes) go to a
+        # log beside the submission, not to the instructor's terminal; cell output comes over ZMQ.
+        kernel_log = open(self.workdir / ".kernel.log", "ab")  # closed in the finally clause
+        try:
+            with client.setup_kernel(
+                cwd=str(self.workdir),
+                env=sandbox.kernel_env(self.workdir, self.extra_env),
+                stdout=kernel_log,
+                stderr=kernel_log,
+            ):
+                watchdog = sandbox.MemoryWatchdog(km.provisioner.pid, self.limits.watchdog_limit)
+                watchdog.start()
+                self._run_parts(client, watchdog)
+        except Exception as err:  # a kernel that cannot start or be cleaned up
+            if self.index < len(self.plan):
+                cell_index = self.plan[self.index][0]
+                self.nb.cells[cell_index].outputs.append(_error("KernelError", f"{type(err).__name__}: {err}"))
+                self.index += 1
+            self.result.note("kernel-error", f"kernel error: {type(err).__name__}: {err}")
+        finally:
+            kernel_log.close()
+            if watchdog is not None:
+                watchdog.stop()
+                sandbox.kill_tree(watchdog.pid)  # no-op in a PID namespace, needed without one
+        if getattr(client, "truncated", False):
+            self.result.note("output-truncated", "very long output was cut")
+
+    def _run_parts(self, client: _CappedClient, watchdog) -> None:
+        """Run parts of the plan in ``client``'s kernel; return when done, out of time or the kernel is lost."""
+        while self.index < len(self.plan):
+            cell_index, part, source = self.plan[self.index]
+            cell = self.nb.cells[cell_index]
+            if time.monotonic() > self.deadline:
+                return
+            client.timeout = int(max(1.0, min(self.limits.cell_timeout, self.deadline - time.monotonic())))
+            try:
+                client.interrupted = False
+                enames = _execute_part(client, cell, cell_index, part, source)
+                self._after_part(client, cell, cell_index, enames)
+            except (CellTimeoutError, DeadKernelError) as err:
+                # The kernel is gone or will be ended: a fresh one for what follows.
+                self._kernel_lost(err, client, watchdog, cell, cell_index)
+                self.index += 1
+                return
+            self.index += 1
+
+    def _after_part(self, client: _CappedClient, cell: NotebookNode, cell_index: int, enames: list[str]) -> None:
+        """Note an interrupted cell or a ``MemoryError``, and collect what a test cell recorded."""
+        mib = self.limits.memory_bytes // 2**20
+        if client.interrupted:
+            self._fail(
+                cell,
+                "CellTimeout",
+                f"this cell was stopped after {client.timeout} s (its time limit); "
+                "the notebook continued with the next cell",
+                "timeout",
+                f"cell {cell_index} exceeded its time limit of {client.timeout} s "
+                "and was interrupted; later cells still ran",
+            )
+        if "MemoryError" in enames:
+            self._fail(
+                cell,
+                "MemoryLimit",
+                f"this cell hit the memory limit of {mib} MiB (MemoryError); the notebook continued with the next cell",
+                "memory-limit",
+                f"cell {cell_index} hit the memory limit of {mib} MiB (MemoryError); later cells still ran",
+            )
+        if self.record is not None:
+            from grading.verdict import read_new_records
+
+            new, self.offset = read_new_records(self.record, self.offset)
+            if is_test(cell):
+                gid = nbgrader_meta(cell).get("grade_id", "")
+                self.result.records.setdefault(gid, []).extend(new)
+
+    def _kernel_lost(
+        self, err: Exception, client: _CappedClient, watchdog, cell: NotebookNode, cell_index: int
+    ) -> None:
+        """Say why the kernel running ``cell`` is gone: the memory watchdog, an ignored interrupt, or a death."""
+        if watchdog.tripped:
+            mib = self.limits.watchdog_limit // 2**20
+            self._fail(
+                cell,
+                "MemoryLimit",
+                f"the kernel's processes used more than {mib} MiB of resident memory in this cell "
+                "and were killed; later cells ran in a fresh kernel",
+                "memory-limit",
+                f"cell {cell_index} exceeded the resident memory limit of {mib} MiB; the kernel was killed",
+            )
+        elif isinstance(err, CellTimeoutError):
+            self._fail(
+                cell,
+                "CellTimeout",
+                f"this cell did not finish within {client.timeout} s and did not stop when interrupted: "
+                "its kernel was ended and later cells ran in a fresh one",
+                "timeout",
+                f"cell {cell_index} exceeded its time limit of {client.timeout} s "
+                "and ignored the interrupt; later cells ran in a fresh kernel",
+            )
+        else:
+            self._fail(
+                cell,
+                "KernelDied",
+                "the kernel died while running this cell (os._exit or a crash)",
+                "kernel-died",
+                f"the kernel died in cell {cell_index}",
+            )
+
+    def _fail(self, cell: NotebookNode, ename: str, shown: str, flag: str, message: str) -> None:
+        """Give ``cell`` an error output ``ename: shown`` and the execution ``flag`` with ``message``."""
+        cell.outputs.append(_error(ename, shown))
+        self.result.note(flag, message)
+
+    def _not_run(self) -> None:
+        """Fail every cell the notebook's time limit left unrun."""
+        for cell_index, _, _ in self.plan[self.index :]:
+            cell = self.nb.cells[cell_index]
+            if not any(o.get("output_type") == "error" for o in cell.outputs):
+                cell.outputs.append(_error("NotRun", "the notebook exceeded its total time limit before this cell"))
+        self.result.note(
+            "notebook-timeout", f"the notebook exceeded its total time limit of {self.limits.notebook_timeout:.0f} s"
+        )
 
 
 def _plan(nb: NotebookNode, transform=None) -> list[tuple[int, str, str]]:

@@ -31,7 +31,8 @@ Formats, as the LMS's documentation and source describe them:
 * **Moodle, grades**: the offline grading worksheet (*Download grading
   worksheet* / *Upload grading worksheet*; feedback type "Offline grading
   worksheet" in https://docs.moodle.org/401/en/Assignment_settings and
-  https://lead.mic.ul.ie/moodle/setting-up-moodle-assignments-for-grading-and-feedback): columns ``Identifier`` (``Participant
+  https://lead.mic.ul.ie/moodle/setting-up-moodle-assignments-for-grading-and-feedback):
+  columns ``Identifier`` (``Participant
   <id>``), ``Full name``, ``Email address``, ``Status``, ``Grade``, ``Maximum
   Grade``, ``Grade can be changed``, ``Last modified (submission)``, ``Last
   modified (grade)``, ``Feedback comments``. The upload needs ``Identifier``,
@@ -116,13 +117,17 @@ def _records_or_exit(root: Path, assignment: str, lms: str | None) -> tuple[dict
     """The records of ``assignment`` from ``lms`` (default: the one LMS they came from)."""
     records = read_records(root, assignment)
     if not records:
-        raise SystemExit(f"error: no LMS records for {assignment} ({record_path(root, assignment)} is missing): "
-                         f"run `make collect ASSIGNMENT={assignment} ZIP=<download.zip>` first")
+        raise SystemExit(
+            f"error: no LMS records for {assignment} ({record_path(root, assignment)} is missing): "
+            f"run `make collect ASSIGNMENT={assignment} ZIP=<download.zip>` first"
+        )
     kinds = sorted({r.lms for r in records.values() if r.lms})
     if lms is None:
         if len(kinds) != 1:
-            raise SystemExit(f"error: the submissions of {assignment} came from {', '.join(kinds) or 'no known LMS'}; "
-                             f"say which with LMS=canvas or LMS=moodle")
+            raise SystemExit(
+                f"error: the submissions of {assignment} came from {', '.join(kinds) or 'no known LMS'}; "
+                f"say which with LMS=canvas or LMS=moodle"
+            )
         lms = kinds[0]
     if lms not in KINDS:
         raise SystemExit(f"error: unknown LMS {lms!r} (canvas or moodle)")
@@ -191,12 +196,17 @@ def feedback_zip(root: Path, assignment: str, lms: str | None = None) -> Written
         for page in pages:
             members[name(record, page.name)] = page.read_bytes()
         included.append(student)
-    graded = sorted(p.parent.name for p in (root / "feedback").glob(f"*/{assignment}") if p.is_dir()) \
-        if (root / "feedback").is_dir() else []
+    graded = (
+        sorted(p.parent.name for p in (root / "feedback").glob(f"*/{assignment}") if p.is_dir())
+        if (root / "feedback").is_dir()
+        else []
+    )
     others = [s for s in graded if s not in records]
     if not members:
-        raise SystemExit(f"error: no feedback pages for the {lms} students of {assignment} under "
-                         f"{root / 'feedback'}/<student>/{assignment}/: run `make grade ASSIGNMENT={assignment}` first")
+        raise SystemExit(
+            f"error: no feedback pages for the {lms} students of {assignment} under "
+            f"{root / 'feedback'}/<student>/{assignment}/: run `make grade ASSIGNMENT={assignment}` first"
+        )
     path = root / "grades" / f"{assignment}-feedback-{lms}.zip"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".zip.tmp")
@@ -210,8 +220,18 @@ def feedback_zip(root: Path, assignment: str, lms: str | None = None) -> Written
 # --- the grades file ------------------------------------------------------------------------------
 
 CANVAS_IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-MOODLE_COLUMNS = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
-                  "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"]
+MOODLE_COLUMNS = [
+    "Identifier",
+    "Full name",
+    "Email address",
+    "Status",
+    "Grade",
+    "Maximum Grade",
+    "Grade can be changed",
+    "Last modified (submission)",
+    "Last modified (grade)",
+    "Feedback comments",
+]
 MOODLE_PARTICIPANT = "Participant "
 
 
@@ -255,7 +275,10 @@ class GradesFile:
         lines += [f"  NO GRADE for {s} (not graded yet: run make grade)" for s in self.no_grade]
         lines += [f"  left out {s}: not in the {self.lms} download make collect read" for s in self.not_from_lms]
         if self.needs_manual:
-            lines.append(f"  WARNING: written answers not graded yet (the grade is the autograded part): {', '.join(self.needs_manual)}")
+            lines.append(
+                "  WARNING: written answers not graded yet (the grade is the autograded part): "
+                + ", ".join(self.needs_manual)
+            )
         if self.late:
             lines.append(f"  late (as the LMS said): {', '.join(self.late)}")
         return "\n".join(lines)
@@ -264,7 +287,9 @@ class GradesFile:
 def _read_grades(root: Path, assignment: str) -> dict[str, dict[str, str]]:
     path = root / "grades" / f"{assignment}.csv"
     if not path.is_file():
-        raise SystemExit(f"error: no grades for {assignment} ({path} is missing): run `make grade ASSIGNMENT={assignment}` first")
+        raise SystemExit(
+            f"error: no grades for {assignment} ({path} is missing): run `make grade ASSIGNMENT={assignment}` first"
+        )
     with path.open(newline="", encoding="utf-8") as handle:
         return {r["student_id"]: r for r in csv.DictReader(handle)}
 
@@ -282,8 +307,14 @@ def _read_template(path: Path) -> tuple[list[str], list[list[str]]]:
     return rows[0], rows[1:]
 
 
-def grades_file(root: Path, assignment: str, lms: str | None = None, template: Path | None = None,
-                column: str | None = None, now: datetime.datetime | None = None) -> GradesFile:
+def grades_file(
+    root: Path,
+    assignment: str,
+    lms: str | None = None,
+    template: Path | None = None,
+    column: str | None = None,
+    now: datetime.datetime | None = None,
+) -> GradesFile:
     """``grades/<assignment>-<lms>.csv``: the grades in the LMS's import format, with the students' LMS ids."""
     records, lms = _records_or_exit(root, assignment, lms)
     grades = _read_grades(root, assignment)
@@ -302,10 +333,15 @@ def grades_file(root: Path, assignment: str, lms: str | None = None, template: P
         writer.writerow(header)
         writer.writerows(body)
     tmp.replace(path)
-    return GradesFile(path, lms, len(graded), sorted(s for s in records if s not in grades),
-                      sorted(s for s in grades if s not in records),
-                      sorted(s for s, g in graded.items() if g.get("needs_manual_grade") == "true"),
-                      sorted(s for s in graded if records[s].late == "true"))
+    return GradesFile(
+        path,
+        lms,
+        len(graded),
+        sorted(s for s in records if s not in grades),
+        sorted(s for s in grades if s not in records),
+        sorted(s for s, g in graded.items() if g.get("needs_manual_grade") == "true"),
+        sorted(s for s in graded if records[s].late == "true"),
+    )
 
 
 def _canvas_rows(assignment, records, graded, by_id, template, column):
@@ -314,7 +350,9 @@ def _canvas_rows(assignment, records, graded, by_id, template, column):
         header = [*CANVAS_IDENTITY, column]
         max_score = next((g["max_score"] for g in graded.values()), "")
         body = [["Points Possible", "", "", "", "", max_score]]
-        body += [[records[s].name, records[s].canvas_user_id, "", "", "", g["score"]] for s, g in sorted(graded.items())]
+        body += [
+            [records[s].name, records[s].canvas_user_id, "", "", "", g["score"]] for s, g in sorted(graded.items())
+        ]
         return header, body
     header, rows = _read_template(template)
     missing = [c for c in ("Student", "ID") if c not in header]
@@ -322,8 +360,10 @@ def _canvas_rows(assignment, records, graded, by_id, template, column):
         raise SystemExit(f"error: {template} has no {' or '.join(missing)} column: is it a Canvas gradebook export?")
     matches = [i for i, h in enumerate(header) if h == column or h.startswith(f"{column} (")]
     if len(matches) != 1:
-        raise SystemExit(f"error: {template} has {len(matches)} columns named {column!r} or '{column} (<id>)'; "
-                         f"pick one with COLUMN='<header as in the file>'")
+        raise SystemExit(
+            f"error: {template} has {len(matches)} columns named {column!r} or '{column} (<id>)'; "
+            f"pick one with COLUMN='<header as in the file>'"
+        )
     keep = [i for i, h in enumerate(header) if h in CANVAS_IDENTITY] + matches
     id_col, col = header.index("ID"), matches[0]
     body = []
@@ -345,9 +385,23 @@ def _moodle_rows(records, graded, by_id, template, now):
             r = records[student]
             submitted = ""
             if r.submitted_at:
-                submitted = moodle_time(datetime.datetime.fromisoformat(r.submitted_at).astimezone().replace(tzinfo=None))
-            body.append([f"{MOODLE_PARTICIPANT}{r.moodle_participant_id}", r.name, r.email, "Submitted for grading",
-                         g["score"], g["max_score"], "Yes", submitted, moodle_time(now), feedback_comment(g)])
+                submitted = moodle_time(
+                    datetime.datetime.fromisoformat(r.submitted_at).astimezone().replace(tzinfo=None)
+                )
+            body.append(
+                [
+                    f"{MOODLE_PARTICIPANT}{r.moodle_participant_id}",
+                    r.name,
+                    r.email,
+                    "Submitted for grading",
+                    g["score"],
+                    g["max_score"],
+                    "Yes",
+                    submitted,
+                    moodle_time(now),
+                    feedback_comment(g),
+                ]
+            )
         return MOODLE_COLUMNS, body
     header, rows = _read_template(template)
     missing = [c for c in ("Identifier", "Grade", "Last modified (grade)") if c not in header]

@@ -84,7 +84,9 @@ def read_submission(path: Path, max_bytes: int = 50 * 2**20) -> tuple[NotebookNo
     flags: list[str] = []
     size = path.stat().st_size
     if size > max_bytes:
-        raise SubmissionError("too-large", f"the notebook file is {size / 2**20:.0f} MiB (limit {max_bytes / 2**20:.0f} MiB)")
+        raise SubmissionError(
+            "too-large", f"the notebook file is {size / 2**20:.0f} MiB (limit {max_bytes / 2**20:.0f} MiB)"
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -94,7 +96,9 @@ def read_submission(path: Path, max_bytes: int = 50 * 2**20) -> tuple[NotebookNo
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise SubmissionError(
-            "invalid-json", f"the notebook file is not valid JSON (line {err.lineno}, column {err.colno}): was it edited outside Jupyter?"
+            "invalid-json",
+            f"the notebook file is not valid JSON (line {err.lineno}, column {err.colno}): "
+            "was it edited outside Jupyter?",
         ) from None
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
         raise SubmissionError("invalid-notebook", "the file is JSON but not a Jupyter notebook")
@@ -127,6 +131,30 @@ def rebuild(source: NotebookNode, student: NotebookNode) -> Rebuilt:
     """
     out = Rebuilt(nbformat.v4.new_notebook(metadata=copy.deepcopy(source.metadata)))
     source_cells = {nbgrader_meta(c).get("grade_id"): c for c in source.cells if nbgrader_meta(c).get("grade_id")}
+    answers, extras = _sort_student_cells(source_cells, student, out)
+    student_ids = {nbgrader_meta(c).get("grade_id") for c in student.cells if isinstance(c, dict)}
+    out.nb.cells.extend(extras.get(None, []))
+    for src in source.cells:
+        gid = nbgrader_meta(src).get("grade_id")
+        if not gid:
+            continue  # an ordinary cell: the student's copy, if any, is among the extras
+        out.nb.cells.append(_graded_cell(src, gid, answers, student_ids, out))
+        out.nb.cells.extend(extras.get(gid, []))
+    if student.get("metadata", {}).get("kernelspec") != source.get("metadata", {}).get("kernelspec"):
+        out.note("kernelspec", "the notebook's kernel was changed; the course kernel was used")
+    for cell in out.nb.cells:
+        cell["id"] = uuid.uuid4().hex[:8]
+    return out
+
+
+def _sort_student_cells(
+    source_cells: dict[str, NotebookNode], student: NotebookNode, out: Rebuilt
+) -> tuple[dict[str, NotebookNode], dict[str | None, list[NotebookNode]]]:
+    """(the student's answer cells by grade id, their other cells by the grade id of the graded cell before them).
+
+    Edited locked cells, changed grading metadata, duplicated answers and
+    unknown grade ids are noted in ``out``.
+    """
     answers: dict[str, NotebookNode] = {}
     extras: dict[str | None, list[NotebookNode]] = {}
     last_known: str | None = None
@@ -135,55 +163,50 @@ def rebuild(source: NotebookNode, student: NotebookNode) -> Rebuilt:
             out.note("invalid-cell", "a cell that is not a notebook cell was ignored")
             continue
         gid = nbgrader_meta(cell).get("grade_id")
-        if gid in source_cells:
-            last_known = gid
-            if is_answer(source_cells[gid]):
-                if gid in answers:
-                    out.note("duplicate-cell", f"answer cell '{gid}' appears twice; the first one was graded")
-                    continue
-                answers[gid] = cell
-            elif _normal(_as_text(cell.get("source", ""))) != _normal(split_hidden(source_cells[gid].get("source", ""))[0]):
-                out.note("edited-test-cell" if is_test(source_cells[gid]) else "edited-locked-cell",
-                         f"cell '{gid}' was edited; the instructor's version was graded")
-            elif _key_meta(cell) != _key_meta(source_cells[gid]):
-                out.note("metadata-changed", f"the grading metadata of '{gid}' was changed; the instructor's was used")
-        elif gid is not None:
-            out.note("unknown-grade-id", f"a cell claims grade id '{gid}', which the assignment does not have; it was run as an ordinary cell")
+        if gid not in source_cells:
+            if gid is not None:
+                out.note(
+                    "unknown-grade-id",
+                    f"a cell claims grade id '{gid}', which the assignment does not have; "
+                    "it was run as an ordinary cell",
+                )
             extras.setdefault(last_known, []).append(_plain(cell))
-        else:
-            extras.setdefault(last_known, []).append(_plain(cell))
-
-    student_ids = {nbgrader_meta(c).get("grade_id") for c in student.cells if isinstance(c, dict)}
-    out.nb.cells.extend(extras.get(None, []))
-    for src in source.cells:
-        gid = nbgrader_meta(src).get("grade_id")
-        if not gid:
-            continue  # an ordinary cell: the student's copy, if any, is among the extras
+            continue
+        last_known = gid
+        src = source_cells[gid]
         if is_answer(src):
             if gid in answers:
-                cell = copy.deepcopy(src)
-                student_cell = answers[gid]
-                cell["source"] = _as_text(student_cell.get("source", ""))
-                if _key_meta(student_cell) != _key_meta(src):
-                    out.note("metadata-changed", f"the grading metadata of '{gid}' was changed; the instructor's was used")
+                out.note("duplicate-cell", f"answer cell '{gid}' appears twice; the first one was graded")
             else:
-                cell = copy.deepcopy(src)
-                cell["source"] = _stub(src)
-                out.note("restored-cell", f"answer cell '{gid}' was deleted; it was graded as unanswered")
-        else:
-            cell = copy.deepcopy(src)
-            if gid not in student_ids:
-                out.note("restored-cell", f"cell '{gid}' was deleted; the instructor's version was restored")
-        if cell.get("cell_type") == "code":
-            cell["outputs"] = []
-            cell["execution_count"] = None
-        out.nb.cells.append(cell)
-        out.nb.cells.extend(extras.get(gid, []))
-    if student.get("metadata", {}).get("kernelspec") != source.get("metadata", {}).get("kernelspec"):
-        out.note("kernelspec", "the notebook's kernel was changed; the course kernel was used")
-    for cell in out.nb.cells:
-        cell["id"] = uuid.uuid4().hex[:8]
-    return out
+                answers[gid] = cell
+        elif _normal(_as_text(cell.get("source", ""))) != _normal(split_hidden(src.get("source", ""))[0]):
+            out.note(
+                "edited-test-cell" if is_test(src) else "edited-locked-cell",
+                f"cell '{gid}' was edited; the instructor's version was graded",
+            )
+        elif _key_meta(cell) != _key_meta(src):
+            out.note("metadata-changed", f"the grading metadata of '{gid}' was changed; the instructor's was used")
+    return answers, extras
+
+
+def _graded_cell(
+    src: NotebookNode, gid: str, answers: dict[str, NotebookNode], student_ids: set, out: Rebuilt
+) -> NotebookNode:
+    """The instructor's cell ``src`` as graded: with the student's answer, or restored if deleted."""
+    cell = copy.deepcopy(src)
+    if is_answer(src) and gid in answers:
+        cell["source"] = _as_text(answers[gid].get("source", ""))
+        if _key_meta(answers[gid]) != _key_meta(src):
+            out.note("metadata-changed", f"the grading metadata of '{gid}' was changed; the instructor's was used")
+    elif is_answer(src):
+        cell["source"] = _stub(src)
+        out.note("restored-cell", f"answer cell '{gid}' was deleted; it was graded as unanswered")
+    elif gid not in student_ids:
+        out.note("restored-cell", f"cell '{gid}' was deleted; the instructor's version was restored")
+    if cell.get("cell_type") == "code":
+        cell["outputs"] = []
+        cell["execution_count"] = None
+    return cell
 
 
 #: What an answer cell holds in the stand-in notebook of an unreadable submission.
@@ -201,10 +224,12 @@ def unreadable_notebook(source: NotebookNode, messages: list[str], hidden_note: 
     like any graded submission that scored zero.
     """
     reasons = "\n".join(f"- {m}" for m in dict.fromkeys(messages)) or "- (no details)"
-    note = ("## This submission could not be graded\n\n"
-            f"{reasons}\n\n"
-            "Nothing in it could be run, so every automatically graded part scores 0. "
-            "Please ask your instructor how to resubmit.")
+    note = (
+        "## This submission could not be graded\n\n"
+        f"{reasons}\n\n"
+        "Nothing in it could be run, so every automatically graded part scores 0. "
+        "Please ask your instructor how to resubmit."
+    )
     nb = nbformat.v4.new_notebook(metadata=copy.deepcopy(source.metadata))
     nb.cells.append(nbformat.v4.new_markdown_cell(note))
     for src in source.cells:
@@ -216,9 +241,18 @@ def unreadable_notebook(source: NotebookNode, messages: list[str], hidden_note: 
             cell["source"] = visible.rstrip("\n") + "\n" + hidden_note if hidden.strip() else visible
         if cell.get("cell_type") == "code":
             cell["execution_count"] = None
-            cell["outputs"] = [nbformat.v4.new_output(
-                "error", ename="NotRun", evalue="the submission could not be read",
-                traceback=["NotRun: the submission could not be read"])] if is_test(cell) else []
+            cell["outputs"] = (
+                [
+                    nbformat.v4.new_output(
+                        "error",
+                        ename="NotRun",
+                        evalue="the submission could not be read",
+                        traceback=["NotRun: the submission could not be read"],
+                    )
+                ]
+                if is_test(cell)
+                else []
+            )
         nb.cells.append(cell)
     for cell in nb.cells:
         cell["id"] = uuid.uuid4().hex[:8]
@@ -265,6 +299,6 @@ def split_hidden(source: str) -> tuple[str, str]:
         return source, ""
     end = HIDDEN_END.search(source, begin.end())
     hidden_end = end.start() if end else len(source)
-    after = source[end.end():] if end else ""
+    after = source[end.end() :] if end else ""
     visible = source[: begin.start()] + after
-    return visible, source[begin.end(): hidden_end]
+    return visible, source[begin.end() : hidden_end]

@@ -30,9 +30,10 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -40,11 +41,19 @@ import psutil
 from nbgrader.api import Gradebook, MissingEntry, SubmittedNotebook
 from nbgrader.preprocessors import GetGrades
 from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
 
 from grading import sandbox, verdict
 from grading.execute import HIDDEN_PLACEHOLDER, Limits, run
-from grading.notebook import is_test, nbgrader_meta
-from grading.notebook import SubmissionError, find_notebook, read_submission, rebuild, unreadable_notebook
+from grading.notebook import (
+    SubmissionError,
+    find_notebook,
+    is_test,
+    nbgrader_meta,
+    read_submission,
+    rebuild,
+    unreadable_notebook,
+)
 
 CSV_FIELDS = ["student_id", "score", "max_score", "needs_manual_grade", "flags", "message"]
 #: The course's feedback page: nbgrader's, saying "not graded yet" for answers awaiting a grader.
@@ -76,10 +85,6 @@ class Summary:
     flagged: int
     seconds: float
     rows: list[dict[str, str]]
-
-
-def course_paths(root: Path) -> dict[str, Path]:
-    return {k: root / k for k in ("solutions", "submitted", "autograded", "feedback", "grades")}
 
 
 def source_notebooks(root: Path, assignment: str) -> list[Path]:
@@ -140,8 +145,10 @@ def course_lock(root: Path, assignment: str) -> Iterator[Path]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = describe_holder(os.pread(fd, 4096, 0))
-            raise SystemExit(f"error: another grading run of this course is going on ({holder}); "
-                             f"nothing was changed. Try again when it has finished (lock: {path}).") from None
+            raise SystemExit(
+                f"error: another grading run of this course is going on ({holder}); "
+                f"nothing was changed. Try again when it has finished (lock: {path})."
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(lock_details(assignment)).encode() + b"\n", 0)
         try:
@@ -158,8 +165,13 @@ def lock_details(assignment: str) -> dict[str, object]:
         user = getpass.getuser()
     except Exception:  # no name for this uid (containers)
         user = str(os.getuid())
-    return {"pid": os.getpid(), "user": user, "host": socket.gethostname(), "assignment": assignment,
-            "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
+    return {
+        "pid": os.getpid(),
+        "user": user,
+        "host": socket.gethostname(),
+        "assignment": assignment,
+        "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
 
 
 def describe_holder(raw: bytes) -> str:
@@ -169,8 +181,10 @@ def describe_holder(raw: bytes) -> str:
         pid = int(info["pid"])
     except Exception:
         return "no details in the lock file yet"
-    text = (f"{info.get('user', '?')} on {info.get('host', '?')}, pid {pid}, "
-            f"grading {info.get('assignment', '?')} since {info.get('started', '?')}")
+    text = (
+        f"{info.get('user', '?')} on {info.get('host', '?')}, pid {pid}, "
+        f"grading {info.get('assignment', '?')} since {info.get('started', '?')}"
+    )
     if info.get("host") == socket.gethostname() and not running(pid):
         text += "; that process has ended but processes it started still hold the lock"
     return text
@@ -195,9 +209,13 @@ def grade_one(root: str, assignment: str, student: str, notebook: str, limits: L
             sandbox.prepare(work, root_path)
             out.trusted = verdict.install_recorder(work)
             strip = functools.partial(verdict.strip_expected, positions=verdict.positions_for(root))
-            execution = run(rebuilt.nb, work, limits,
-                            record=work / ".records.jsonl" if out.trusted else None,
-                            transform=strip if out.trusted else None)
+            execution = run(
+                rebuilt.nb,
+                work,
+                limits,
+                record=work / ".records.jsonl" if out.trusted else None,
+                transform=strip if out.trusted else None,
+            )
             out.records = execution.records
         out.flags += [f for f in execution.flags if f not in out.flags]
         out.messages += execution.messages
@@ -222,8 +240,11 @@ def reference_run(root: str, assignment: str, notebook: str, limits: Limits) -> 
         if not verdict.install_recorder(work):
             return {}
         execution = run(source, work, limits, record=work / ".records.jsonl", mode="reference")
-    failing = [nbgrader_meta(c).get("grade_id") for c in source.cells
-               if is_test(c) and any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    failing = [
+        nbgrader_meta(c).get("grade_id")
+        for c in source.cells
+        if is_test(c) and any(o.get("output_type") == "error" for o in c.get("outputs", []))
+    ]
     if failing:
         raise RuntimeError(f"the reference solution of {assignment} fails its own tests: {failing}")
     return execution.records
@@ -242,9 +263,9 @@ def apply_verdicts(nb: nbformat.NotebookNode, reference: dict[str, list], outcom
         return
     positions = trusted.positions()
     for cell in nb.cells:
-        gid = nbgrader_meta(cell).get("grade_id")
         if not is_test(cell):
             continue
+        gid = nbgrader_meta(cell).get("grade_id")
         visible = cell.source.split(HIDDEN_PLACEHOLDER)[0]
         stripped = verdict.strip_expected(visible, positions)
         for output in cell.outputs:
@@ -253,30 +274,45 @@ def apply_verdicts(nb: nbformat.NotebookNode, reference: dict[str, list], outcom
         if gid not in reference or not reference[gid]:
             continue
         findings = verdict.judge(reference[gid], outcome.records.get(gid, []), trusted)
-        errored = any(o.get("output_type") == "error" for o in cell.outputs)
-        missing = [f for f in findings if f.status == "missing"]
-        if missing and not errored:
-            # The cell ran without an error, yet its checks never happened:
-            # something in the notebook switched them off.
-            if "checks-bypassed" not in outcome.flags:
-                outcome.flags.append("checks-bypassed")
-            outcome.messages.append(f"the checks of '{gid}' did not run although the cell raised no error")
-        if any(f.status == "tampered" for f in findings) and "records-tampered" not in outcome.flags:
-            outcome.flags.append("records-tampered")
-            outcome.messages.append(f"something other than the checks of '{gid}' wrote check records")
+        _flag_interference(cell, gid, findings, outcome)
         if findings:
-            lines = []
-            for finding in findings:
-                shown = re.search(rf"""(["']){re.escape(finding.name)}\1""", visible)
-                if finding.status == "failed" and shown:
-                    lines.append(finding.message)
-                elif finding.status == "failed":
-                    lines.append(f"{finding.name}: a hidden check failed")
-                else:
-                    lines.append(finding.message)
-            text = "\n".join(lines)
-            cell.outputs.append(nbformat.v4.new_output(
-                "error", ename="CheckFailed", evalue=text, traceback=[f"CheckFailed: {line}" for line in lines]))
+            lines = _failure_lines(findings, visible)
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "error",
+                    ename="CheckFailed",
+                    evalue="\n".join(lines),
+                    traceback=[f"CheckFailed: {line}" for line in lines],
+                )
+            )
+
+
+def _flag_interference(
+    cell: nbformat.NotebookNode, gid: str, findings: list[verdict.Finding], outcome: Outcome
+) -> None:
+    """Flag checks switched off (missing although the cell raised nothing) and foreign records."""
+    errored = any(o.get("output_type") == "error" for o in cell.outputs)
+    if any(f.status == "missing" for f in findings) and not errored:
+        # The cell ran without an error, yet its checks never happened:
+        # something in the notebook switched them off.
+        if "checks-bypassed" not in outcome.flags:
+            outcome.flags.append("checks-bypassed")
+        outcome.messages.append(f"the checks of '{gid}' did not run although the cell raised no error")
+    if any(f.status == "tampered" for f in findings) and "records-tampered" not in outcome.flags:
+        outcome.flags.append("records-tampered")
+        outcome.messages.append(f"something other than the checks of '{gid}' wrote check records")
+
+
+def _failure_lines(findings: list[verdict.Finding], visible: str) -> list[str]:
+    """One line per finding: the values only for a failed check named in the visible part of the cell."""
+    lines = []
+    for finding in findings:
+        shown = re.search(rf"""(["']){re.escape(finding.name)}\1""", visible)
+        if finding.status == "failed" and not shown:
+            lines.append(f"{finding.name}: a hidden check failed")
+        else:
+            lines.append(finding.message)
+    return lines
 
 
 def tool_env() -> dict[str, str]:
@@ -299,8 +335,9 @@ class GetGradesAndStatus(GetGrades):
 
     def _get_score(self, cell: nbformat.NotebookNode, resources: dict) -> None:
         super()._get_score(cell, resources)
-        grade = self.gradebook.find_grade(cell.metadata["nbgrader"]["grade_id"], self.notebook_id,
-                                          self.assignment_id, self.student_id)
+        grade = self.gradebook.find_grade(
+            cell.metadata["nbgrader"]["grade_id"], self.notebook_id, self.assignment_id, self.student_id
+        )
         cell.metadata.nbgrader["graded"] = grade.auto_score is not None or grade.manual_score is not None
 
 
@@ -308,10 +345,7 @@ def feedback_config(root: str) -> Config:
     """nbgrader's configuration of the course, set up for the course's feedback pages."""
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 
-    config = Config()
-    config_file = Path(root) / "nbgrader_config.py"
-    exec(compile(config_file.read_text(), str(config_file), "exec"),
-         {"get_config": lambda: config, "__file__": str(config_file)})
+    config = PyFileConfigLoader("nbgrader_config.py", path=root).load_config()
     config.CourseDirectory.root = root
     config.GenerateFeedback.preprocessors = [GetGradesAndStatus, CSSHTMLHeaderPreprocessor]
     # An absolute template file: nbconvert adds its folder to the search path, and
@@ -343,16 +377,32 @@ def ensure_assignment_in_gradebook(root: Path, assignment: str) -> None:
     """Register the assignment's cells in the gradebook (without touching exercises/)."""
     with scratch("release") as release:
         result = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force", "--quiet",
-             f"--CourseDirectory.release_directory={release}"],
-            cwd=root, capture_output=True, text=True, env=tool_env(),
+            [
+                sys.executable,
+                "-m",
+                "nbgrader",
+                "generate_assignment",
+                assignment,
+                "--force",
+                "--quiet",
+                f"--CourseDirectory.release_directory={release}",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env=tool_env(),
         )
     if result.returncode != 0:
         raise SystemExit(f"error: nbgrader could not register {assignment}:\n{result.stderr[-2000:]}")
 
 
-def save(root: Path, assignment: str, outcome: Outcome, reference: dict[str, list] | None = None,
-         flagged_before: bool = False) -> dict[str, str]:
+def save(
+    root: Path,
+    assignment: str,
+    outcome: Outcome,
+    reference: dict[str, list] | None = None,
+    flagged_before: bool = False,
+) -> dict[str, str]:
     """Main process: write the autograded notebook and the grades; return the CSV row.
 
     A submission that could not be read or run gets a stand-in autograded
@@ -362,10 +412,15 @@ def save(root: Path, assignment: str, outcome: Outcome, reference: dict[str, lis
     ``outcome`` has flags; a mark is cleared only when ``flagged_before`` says
     the previous run set it, so a grader's own mark stays.
     """
-    import warnings
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own SQLAlchemy noise
+        return _save(root, assignment, outcome, reference, flagged_before)
 
-    warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own SQLAlchemy noise
 
+def _save(
+    root: Path, assignment: str, outcome: Outcome, reference: dict[str, list] | None, flagged_before: bool
+) -> dict[str, str]:
+    """:func:`save`, without its warning filter."""
     name = Path(outcome.notebook_name).stem
     timestamp = submission_timestamp(root, assignment, outcome.student_id)
     with Gradebook(gradebook_url(root)) as gb:
@@ -431,8 +486,6 @@ def gradebook_url(root: Path) -> str:
 
 def _stand_in(root: Path, assignment: str, outcome: Outcome) -> nbformat.NotebookNode:
     """The autograded notebook of a submission that could not be read or run."""
-    from grading.execute import HIDDEN_PLACEHOLDER
-
     source = nbformat.read(root / "solutions" / assignment / outcome.notebook_name, as_version=4)
     return unreadable_notebook(source, outcome.messages, HIDDEN_PLACEHOLDER)
 
@@ -452,10 +505,18 @@ def _save_autograded(gb: Gradebook, root: Path, assignment: str, outcome: Outcom
         kept = root / "submitted" / outcome.student_id / assignment / extra
         if kept.is_file() and not kept.is_symlink():
             shutil.copyfile(kept, target / extra)
-    resources = {"nbgrader": {"notebook": name, "assignment": assignment,
-                              "student": outcome.student_id, "db_url": gradebook_url(root)}}
-    before = {g.name: (g.auto_score, g.needs_manual_grade)
-              for g in gb.find_submission_notebook(name, assignment, outcome.student_id).grades}
+    resources = {
+        "nbgrader": {
+            "notebook": name,
+            "assignment": assignment,
+            "student": outcome.student_id,
+            "db_url": gradebook_url(root),
+        }
+    }
+    before = {
+        g.name: (g.auto_score, g.needs_manual_grade)
+        for g in gb.find_submission_notebook(name, assignment, outcome.student_id).grades
+    }
     SaveAutoGrades().preprocess(nb, resources)
     # nbgrader re-opens every manually graded cell on a rerun; keep a
     # grader's decision when the autograder's verdict did not change.
@@ -478,9 +539,14 @@ def _zero_unanswered(sub_nb: SubmittedNotebook) -> None:
             grade.needs_manual_grade = grade.manual_score is not None
 
 
-def grade_assignment(root: Path, assignment: str, workers: int | None = None,
-                     limits: Limits | None = None, students: list[str] | None = None,
-                     out=sys.stdout) -> Summary:
+def grade_assignment(
+    root: Path,
+    assignment: str,
+    workers: int | None = None,
+    limits: Limits | None = None,
+    students: list[str] | None = None,
+    out=sys.stdout,
+) -> Summary:
     """Grade every submission of ``assignment`` under ``root``; see ``make grade``.
 
     ``students`` grades only those students (each must have a submission); the
@@ -507,30 +573,49 @@ def grade_assignment(root: Path, assignment: str, workers: int | None = None,
     flagged = sum(1 for r in rows if r["flags"])
     off = [name for name, on in sandbox.protections(limits.sandbox).items() if not on]
     if off:
-        print("WARNING: grading ran WITHOUT these protections: " + "; ".join(off)
-              + " (install Debian's bubblewrap and allow user namespaces)", file=out)
-    print(f"{assignment}: graded {len(rows) - failed}, failed {failed}, flagged {flagged}, "
-          f"wall time {seconds:.1f} s with {workers} worker(s); grades in grades/{assignment}.csv", file=out)
+        print(
+            "WARNING: grading ran WITHOUT these protections: "
+            + "; ".join(off)
+            + " (install Debian's bubblewrap and allow user namespaces)",
+            file=out,
+        )
+    print(
+        f"{assignment}: graded {len(rows) - failed}, failed {failed}, flagged {flagged}, "
+        f"wall time {seconds:.1f} s with {workers} worker(s); grades in grades/{assignment}.csv",
+        file=out,
+    )
     return Summary(len(rows) - failed, failed, flagged, seconds, rows)
 
 
 def choose_students(root: Path, assignment: str, wanted: list[str] | None) -> tuple[list[str], list[str]]:
     """(every student with a submission of ``assignment``, the ones to grade now)."""
     submitted = root / "submitted"
-    all_students = sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) if submitted.is_dir() else []
+    all_students = (
+        sorted(p.name for p in submitted.iterdir() if (p / assignment).is_dir()) if submitted.is_dir() else []
+    )
     if not all_students:
         raise SystemExit(f"error: no submissions of {assignment} under {submitted}/<student>/{assignment}/")
     if wanted is None:
         return all_students, all_students
     unknown = [s for s in wanted if s not in all_students]
     if unknown:
-        raise SystemExit(f"error: no submission of {assignment} by {', '.join(unknown)} "
-                         f"(expected {submitted}/<student>/{assignment}/)")
+        raise SystemExit(
+            f"error: no submission of {assignment} by {', '.join(unknown)} "
+            f"(expected {submitted}/<student>/{assignment}/)"
+        )
     return all_students, [s for s in all_students if s in wanted]
 
 
-def _grade_and_save(root: Path, assignment: str, notebook: str, students: list[str], workers: int,
-                    limits: Limits, previous: dict[str, dict[str, str]], out) -> list[dict[str, str]]:
+def _grade_and_save(
+    root: Path,
+    assignment: str,
+    notebook: str,
+    students: list[str],
+    workers: int,
+    limits: Limits,
+    previous: dict[str, dict[str, str]],
+    out,
+) -> list[dict[str, str]]:
     """Run the workers, save each outcome as it comes, render the feedback; the CSV rows."""
     rows: list[dict[str, str]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -545,8 +630,15 @@ def _grade_and_save(root: Path, assignment: str, notebook: str, students: list[s
             rows.append(row)
             print(table_line(row, outcome.seconds), file=out, flush=True)
         with_notebook = [r["student_id"] for r in rows if (root / "autograded" / r["student_id"] / assignment).is_dir()]
-        feedback_errors = dict(zip(with_notebook, pool.map(
-            _feedback_one, [str(root)] * len(with_notebook), [assignment] * len(with_notebook), with_notebook)))
+        feedback_errors = dict(
+            zip(
+                with_notebook,
+                pool.map(
+                    _feedback_one, [str(root)] * len(with_notebook), [assignment] * len(with_notebook), with_notebook
+                ),
+                strict=True,
+            )
+        )
     for row in rows:
         err = feedback_errors.get(row["student_id"])
         if err:
@@ -558,8 +650,10 @@ def _grade_and_save(root: Path, assignment: str, notebook: str, students: list[s
 def table_line(row: dict[str, str], seconds: float) -> str:
     """One student's line of the table ``make grade`` prints."""
     notes = ["needs manual grade" if row["needs_manual_grade"] == "true" else "", row["flags"]]
-    return (f"  {row['student_id']:<24} {row['score']:>6} / {row['max_score']:<6} "
-            f"{seconds:5.1f} s  {'  '.join(filter(None, notes))}").rstrip()
+    return (
+        f"  {row['student_id']:<24} {row['score']:>6} / {row['max_score']:<6} "
+        f"{seconds:5.1f} s  {'  '.join(filter(None, notes))}"
+    ).rstrip()
 
 
 def read_csv(path: Path) -> dict[str, dict[str, str]]:

@@ -20,6 +20,16 @@ grading process judges the records (:func:`grading.verdict.judge`).
 
 This module runs in an untrusted process: nothing it records is believed
 except as the student's own values.
+
+The contract with the course: this is the one module of ``grading`` that
+imports the course's ``utils`` package, and it does so inside the student's
+sandbox, where ``utils`` is the copy :func:`grading.sandbox.prepare` made of
+the course being graded. It relies on that module's ``KINDS`` table (helper
+name to kind), on the helpers' parameter names (``name``, ``actual``,
+``other``, ``call``, ``expected``, ``prop``, ``rtol``, ``atol``) and on its
+``plain`` and ``outcome_of`` functions. The grading process itself never
+imports this module or ``utils``; imported elsewhere (the course's tests,
+doctest collection) it wraps the importable ``utils.checks`` instead.
 """
 
 from __future__ import annotations
@@ -31,8 +41,9 @@ import os
 from typing import Any
 
 try:  # in the sandbox: the course's module, kept beside this file
-    from utils import _checks_course as _course
     from utils._checks_course import *  # noqa: F403  (everything else the course's module offers)
+
+    from utils import _checks_course as _course
 except ImportError:  # imported in the course itself (tests, docs): wrap the course's module in place
     from utils import checks as _course
     from utils.checks import *  # noqa: F403

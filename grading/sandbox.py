@@ -1,7 +1,9 @@
-"""Run a student's kernel in a sandbox.
+"""Run a student's kernel in a sandbox: its folder, bubblewrap command line and limits.
 
-Each submission gets a fresh folder holding only a copy of ``utils/`` and
-``data/`` (and the kernel's connection and socket files). The kernel runs
+Each submission gets a fresh folder holding only a copy of the course's
+``utils/`` and ``data/`` (those of the course root passed to :func:`prepare`;
+the grading process never imports them) and the kernel's connection and
+socket files. The kernel runs
 under bubblewrap (Debian package ``bubblewrap``) in new user, mount, PID,
 network, IPC and UTS namespaces:
 
@@ -45,8 +47,6 @@ from pathlib import Path
 
 import psutil
 
-from utils.paths import REPO_ROOT
-
 SANDBOX_ENV = {
     "PATH": "/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -66,10 +66,30 @@ def bwrap_works() -> bool:
         return False
     try:
         result = subprocess.run(
-            [exe, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
-             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-             "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev", "/usr/bin/true"],
-            capture_output=True, timeout=20,
+            [
+                exe,
+                "--unshare-all",
+                "--die-with-parent",
+                "--ro-bind",
+                "/usr",
+                "/usr",
+                "--symlink",
+                "usr/bin",
+                "/bin",
+                "--symlink",
+                "usr/lib",
+                "/lib",
+                "--symlink",
+                "usr/lib64",
+                "/lib64",
+                "--proc",
+                "/proc",
+                "--dev",
+                "/dev",
+                "/usr/bin/true",
+            ],
+            capture_output=True,
+            timeout=20,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -89,19 +109,32 @@ def protections(requested: bool = True) -> dict[str, bool]:
     }
 
 
-def prepare(workdir: Path, root: Path = REPO_ROOT) -> None:
-    """Fill a submission's folder with the course helpers and data, nothing else."""
+#: The folders of the course root a kernel sees (each only if the course has it).
+COURSE_FOLDERS = ("utils", "data")
+
+
+def prepare(workdir: Path, root: Path) -> None:
+    """Fill a submission's folder with the helpers and data of the course at ``root``, nothing else.
+
+    A course without ``utils/`` (or ``data/``) gets none in the sandbox: the
+    course root is the only source, never the repository this package came from.
+    """
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-    for name in ("utils", "data"):
-        source = root / name if (root / name).is_dir() else REPO_ROOT / name
-        shutil.copytree(source, workdir / name, ignore=ignore)
+    for name in COURSE_FOLDERS:
+        if (root / name).is_dir():
+            shutil.copytree(root / name, workdir / name, ignore=ignore)
     # utils finds the course root through these two marker files.
     (workdir / "pyproject.toml").write_text("# sandbox copy\n")
     (workdir / "nbgrader_config.py").write_text("# sandbox copy: no grading configuration here\n")
 
 
-def kernel_argv(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[str, str] | None = None,
-                data_bytes: int | None = None) -> list[str]:
+def kernel_argv(
+    workdir: Path,
+    cpu_seconds: int,
+    sandbox: bool,
+    extra_env: dict[str, str] | None = None,
+    data_bytes: int | None = None,
+) -> list[str]:
     """The command that starts the kernel for ``workdir``.
 
     Parameters
@@ -130,12 +163,37 @@ def kernel_argv(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[
     prefix = Path(sys.prefix).resolve()
     base = Path(sys.base_prefix).resolve()
     argv = [
-        "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-        "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
-        "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-        "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-        "--ro-bind", str(base), str(base),
+        "bwrap",
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--ro-bind",
+        "/etc",
+        "/etc",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--symlink",
+        "usr/sbin",
+        "/sbin",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--ro-bind",
+        str(base),
+        str(base),
     ]
     if prefix != base:
         argv += ["--ro-bind", str(prefix), str(prefix)]
@@ -146,9 +204,15 @@ def kernel_argv(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[
         if not str(target).startswith((str(base), str(prefix), "/usr")):
             argv += ["--ro-bind", str(target), str(target)]
     argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--clearenv"]
-    env = {**SANDBOX_ENV, "HOME": str(workdir), "PYTHONPATH": str(workdir),
-           "MPLCONFIGDIR": str(workdir / ".mpl"), "IPYTHONDIR": str(workdir / ".ipython"),
-           "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"), **(extra_env or {})}
+    env = {
+        **SANDBOX_ENV,
+        "HOME": str(workdir),
+        "PYTHONPATH": str(workdir),
+        "MPLCONFIGDIR": str(workdir / ".mpl"),
+        "IPYTHONDIR": str(workdir / ".ipython"),
+        "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"),
+        **(extra_env or {}),
+    }
     for key, value in env.items():
         argv += ["--setenv", key, value]
     return limits + argv + kernel
@@ -156,13 +220,24 @@ def kernel_argv(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[
 
 def kernel_env(workdir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
     """Environment of an unsandboxed kernel (the fallback)."""
-    return {**SANDBOX_ENV, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(workdir),
-            "PYTHONPATH": str(workdir), "MPLCONFIGDIR": str(workdir / ".mpl"),
-            "IPYTHONDIR": str(workdir / ".ipython"), **(extra_env or {})}
+    return {
+        **SANDBOX_ENV,
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(workdir),
+        "PYTHONPATH": str(workdir),
+        "MPLCONFIGDIR": str(workdir / ".mpl"),
+        "IPYTHONDIR": str(workdir / ".ipython"),
+        **(extra_env or {}),
+    }
 
 
-def kernel_manager(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: dict[str, str] | None = None,
-                   data_bytes: int | None = None):
+def kernel_manager(
+    workdir: Path,
+    cpu_seconds: int,
+    sandbox: bool,
+    extra_env: dict[str, str] | None = None,
+    data_bytes: int | None = None,
+):
     """A KernelManager whose kernel runs in ``workdir`` (arguments as for :func:`kernel_argv`).
 
     The kernel is interrupted by message, not by a signal to the process
@@ -173,13 +248,20 @@ def kernel_manager(workdir: Path, cpu_seconds: int, sandbox: bool, extra_env: di
 
     spec_dir = workdir / ".kernels" / "graded"
     spec_dir.mkdir(parents=True, exist_ok=True)
-    (spec_dir / "kernel.json").write_text(json.dumps({
-        "argv": kernel_argv(workdir, cpu_seconds, sandbox, extra_env, data_bytes),
-        "display_name": "graded", "language": "python", "interrupt_mode": "message",
-    }))
+    (spec_dir / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": kernel_argv(workdir, cpu_seconds, sandbox, extra_env, data_bytes),
+                "display_name": "graded",
+                "language": "python",
+                "interrupt_mode": "message",
+            }
+        )
+    )
     ksm = KernelSpecManager(kernel_dirs=[str(workdir / ".kernels")], ensure_native_kernel=False)
-    km = AsyncKernelManager(kernel_name="graded", kernel_spec_manager=ksm, transport="ipc",
-                       ip=str(workdir / ".ipc" / "kernel"))
+    km = AsyncKernelManager(
+        kernel_name="graded", kernel_spec_manager=ksm, transport="ipc", ip=str(workdir / ".ipc" / "kernel")
+    )
     (workdir / ".ipc").mkdir(exist_ok=True)
     km.connection_file = str(workdir / ".ipc" / "connection.json")
     return km
@@ -199,7 +281,6 @@ class MemoryWatchdog(threading.Thread):
         self.limit = limit_bytes
         self.interval = interval
         self.tripped = False
-        self.peak = 0
         self._done = threading.Event()
 
     def run(self) -> None:
@@ -218,7 +299,6 @@ class MemoryWatchdog(threading.Thread):
                     total += proc.memory_info().rss
                 except psutil.Error:
                     pass
-            self.peak = max(self.peak, total)
             if total > self.limit:
                 self.tripped = True
                 for proc in reversed(procs):

@@ -1,4 +1,4 @@
-"""Verdicts decided outside the student's process.
+"""Verdicts decided outside the student's process: strip expected values, read and judge check records.
 
 The exercises check every value through the named helpers of the course's
 ``utils/checks.py`` (value, consistency and property checks; its docstring
@@ -23,6 +23,12 @@ explains the three kinds). When grading:
 Patching numpy, builtins, IPython or the helpers inside the student's kernel
 can therefore only change the student's own recorded values, never the
 comparison, the tolerance, the predicate or the expected value.
+
+The grading process never imports the course's ``utils`` package:
+:func:`load_trusted` executes the course's ``utils/checks.py`` and
+``utils/properties.py`` from the course root it is given, by path, under
+private module names, so they are the instructor's files of *that* course and
+not whatever ``utils`` happens to be importable.
 """
 
 from __future__ import annotations
@@ -41,8 +47,8 @@ from types import ModuleType
 from typing import Any
 
 MAX_RECORD_BYTES = 16 * 2**20
+#: The recording twin of the helpers, copied into each sandbox by :func:`install_recorder`.
 RECORDER = Path(__file__).with_name("recorder.py")
-COURSE_ROOT = Path(__file__).resolve().parents[1]  # the course this grading package ships with
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
@@ -73,8 +79,8 @@ class Trusted:
     checks: ModuleType
     predicates: Mapping[str, Callable[[Any, Any], str | None]]
 
-    def positions(self) -> dict[str, int]:
-        """Position of the ``expected`` parameter of every check helper that has one."""
+    def positions(self) -> dict[str, int | None]:
+        """Position of the ``expected`` parameter of every check helper that has one (:func:`expected_positions`)."""
         return expected_positions(self.checks)
 
 
@@ -92,7 +98,7 @@ def load_trusted(root: Path) -> Trusted | None:
 
     ``None`` when the course has no checks module with a ``KINDS`` table.
     """
-    utils = root / "utils" if (root / "utils").is_dir() else COURSE_ROOT / "utils"  # as sandbox.prepare copies it
+    utils = root / "utils"
     checks_path = utils / "checks.py"
     if not checks_path.is_file():
         return None
@@ -104,22 +110,32 @@ def load_trusted(root: Path) -> Trusted | None:
     return Trusted(checks, predicates)
 
 
-def expected_positions(checks: ModuleType) -> dict[str, int]:
-    """``{helper name: index of its expected parameter}``, read from the helpers' signatures."""
-    positions = {}
+def expected_positions(checks: ModuleType) -> dict[str, int | None]:
+    """``{helper name: index of its expected parameter}``, read from the helpers' signatures.
+
+    The index is ``None`` where ``expected`` can only be passed by keyword (it
+    follows ``*args`` or is keyword-only). Helpers without an ``expected``
+    parameter (consistency checks) are left out: nothing of theirs is removed.
+    """
+    positions: dict[str, int | None] = {}
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     for name in getattr(checks, "KINDS", {}):
         fn = getattr(checks, name, None)
         if fn is None:
             continue
-        params = list(inspect.signature(fn).parameters)
-        if "expected" in params:
-            positions[name] = params.index("expected")
+        params = list(inspect.signature(fn).parameters.values())
+        for index, param in enumerate(params):
+            if param.name == "expected":
+                before = params[:index]
+                by_position = param.kind in positional and all(p.kind in positional for p in before)
+                positions[name] = index if by_position else None
     return positions
 
 
 # --- removing expected values from test cells ---
 
-DEFAULT_POSITIONS = {"check_close": 2, "check_equal": 2, "check_property": 3, "check_raises": 2}
+#: Where ``expected`` sits in the course's helpers, for a course whose checks cannot be loaded.
+DEFAULT_POSITIONS: dict[str, int | None] = {"check_close": 2, "check_equal": 2, "check_property": 3, "check_raises": 2}
 
 
 def _callee(call: ast.Call) -> str:
@@ -127,13 +143,18 @@ def _callee(call: ast.Call) -> str:
     return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
-def _expected_nodes(tree: ast.AST, positions: Mapping[str, int]) -> list[ast.expr]:
+def _expected_nodes(tree: ast.AST, positions: Mapping[str, int | None]) -> list[ast.expr]:
+    """The ``expected`` arguments of every check call in ``tree``: by keyword, or at the helper's position."""
     nodes = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _callee(node) in positions:
             index = positions[_callee(node)]
             nodes += [kw.value for kw in node.keywords if kw.arg == "expected"]
-            if len(node.args) > index and not any(isinstance(a, ast.Starred) for a in node.args[:index + 1]):
+            if (
+                index is not None
+                and len(node.args) > index
+                and not any(isinstance(a, ast.Starred) for a in node.args[: index + 1])
+            ):
                 nodes.append(node.args[index])
     return nodes
 
@@ -153,17 +174,29 @@ def _droppable(tree: ast.Module, expected: list[ast.expr]) -> list[ast.stmt]:
     dropped: list[ast.stmt] = []
     while True:
         dropped_ids = {id(n) for s in dropped for n in ast.walk(s)}
-        loads_elsewhere = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-                           and id(n) not in inside and id(n) not in dropped_ids}
+        loads_elsewhere = {
+            n.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)
+            and id(n) not in inside
+            and id(n) not in dropped_ids
+        }
         loads_expected = {n.id for e in [*expected, *dropped] for n in ast.walk(e) if isinstance(n, ast.Name)}
-        more = [s for s in tree.body if s not in dropped and (names := _defined(s)) is not None
-                and names <= loads_expected and not names & loads_elsewhere]
+        more = [
+            s
+            for s in tree.body
+            if s not in dropped
+            and (names := _defined(s)) is not None
+            and names <= loads_expected
+            and not names & loads_elsewhere
+        ]
         if not more:
             return dropped
         dropped += more
 
 
-def strip_expected(source: str, positions: Mapping[str, int] | None = None) -> str:
+def strip_expected(source: str, positions: Mapping[str, int | None] | None = None) -> str:
     """Remove every expected value from the check calls of a test cell, keeping its lines.
 
     Each ``expected`` argument (found by parameter name and by its position in
@@ -192,28 +225,40 @@ def strip_expected(source: str, positions: Mapping[str, int] | None = None) -> s
         return source
     edits: list[tuple[ast.AST, str]] = [(node, "None") for node in expected]
     edits += [(stmt, "pass") for stmt in _droppable(tree, expected)]
-    lines = [line.encode("utf-8") for line in source.splitlines(keepends=True)]
-    # Outermost spans only, applied from the end so earlier offsets stay valid.
-    spans = sorted({(n.lineno, n.col_offset, n.end_lineno, n.end_col_offset, text) for n, text in edits},  # type: ignore[misc]
-                   reverse=True)
-    kept: list[tuple[int, int, int, int, str]] = []
-    for span in spans:
-        if any((span[0], span[1]) >= (k[0], k[1]) and (span[2], span[3]) <= (k[2], k[3]) for k in kept):
-            continue
-        kept = [k for k in kept if not ((k[0], k[1]) >= (span[0], span[1]) and (k[2], k[3]) <= (span[2], span[3]))]
-        kept.append(span)
-    for start_line, start_col, end_line, end_col, text in sorted(kept, reverse=True):
-        head = lines[start_line - 1][:start_col]
-        tail = lines[end_line - 1][end_col:]
-        filler = b"\\\n" * (end_line - start_line)  # keep the line count inside a statement
-        replacement = head + text.encode() + (b" " + filler if filler else b"") + tail
-        lines[start_line - 1:end_line] = [replacement]
-    stripped = b"".join(lines).decode("utf-8")
+    stripped = _replace_spans(source, edits)
     try:
         ast.parse(stripped)
     except SyntaxError:  # an unusual layout: fall back to a rewrite that loses the line layout
         return _strip_by_rewrite(tree, expected)
     return stripped
+
+
+Span = tuple[int, int, int, int, str]  # start line, start column, end line, end column, replacement
+
+
+def _replace_spans(source: str, edits: list[tuple[ast.AST, str]]) -> str:
+    """``source`` with each node's text replaced, keeping the line count (outermost nodes only)."""
+    lines = [line.encode("utf-8") for line in source.splitlines(keepends=True)]
+    spans = {(n.lineno, n.col_offset, n.end_lineno, n.end_col_offset, text) for n, text in edits}  # type: ignore[misc]
+    # Applied from the end, so earlier offsets (bytes, as ast counts them) stay valid.
+    for start_line, start_col, end_line, end_col, text in sorted(_outermost(spans), reverse=True):
+        head = lines[start_line - 1][:start_col]
+        tail = lines[end_line - 1][end_col:]
+        filler = b"\\\n" * (end_line - start_line)  # keep the line count inside a statement
+        replacement = head + text.encode() + (b" " + filler if filler else b"") + tail
+        lines[start_line - 1 : end_line] = [replacement]
+    return b"".join(lines).decode("utf-8")
+
+
+def _outermost(spans: set[Span]) -> list[Span]:
+    """The spans not inside another one."""
+    kept: list[Span] = []
+    for span in sorted(spans, reverse=True):
+        if any((span[0], span[1]) >= (k[0], k[1]) and (span[2], span[3]) <= (k[2], k[3]) for k in kept):
+            continue
+        kept = [k for k in kept if not ((k[0], k[1]) >= (span[0], span[1]) and (k[2], k[3]) <= (span[2], span[3]))]
+        kept.append(span)
+    return kept
 
 
 def _strip_by_rewrite(tree: ast.Module, expected: list[ast.expr]) -> str:
@@ -231,7 +276,7 @@ def _strip_by_rewrite(tree: ast.Module, expected: list[ast.expr]) -> str:
 def restore_lines(text: str, original: str, stripped: str) -> str:
     """Show the lines of ``original`` wherever ``text`` (a traceback) quotes a line of ``stripped``."""
     text = ANSI.sub("", text)
-    for before, after in zip(original.splitlines(), stripped.splitlines()):
+    for before, after in zip(original.splitlines(), stripped.splitlines(), strict=False):
         if before != after and after.strip():
             text = text.replace(after.strip(), before.strip())
     return text
@@ -288,9 +333,14 @@ def judge(reference: list[dict[str, Any]], student: list[dict[str, Any]], truste
         record = made[occurrence]
         try:
             trusted.checks.judge(
-                ref.get("check", "check_close"), name, record.get("actual"),
-                expected=ref.get("expected"), other=record.get("other"), prop=ref.get("prop"),
-                rtol=float(ref.get("rtol") or 0.0), atol=float(ref.get("atol") or 0.0),
+                ref.get("check", "check_close"),
+                name,
+                record.get("actual"),
+                expected=ref.get("expected"),
+                other=record.get("other"),
+                prop=ref.get("prop"),
+                rtol=float(ref.get("rtol") or 0.0),
+                atol=float(ref.get("atol") or 0.0),
                 predicates=trusted.predicates,
             )
         except AssertionError as err:
@@ -304,7 +354,7 @@ def trusted_for(root: str) -> Trusted | None:
     return load_trusted(Path(root))
 
 
-def positions_for(root: Path) -> dict[str, int]:
+def positions_for(root: Path) -> dict[str, int | None]:
     """Where the expected argument sits in each check helper of the course at ``root``."""
     trusted = trusted_for(str(root))
     return trusted.positions() if trusted is not None else dict(DEFAULT_POSITIONS)

@@ -37,22 +37,37 @@ def source_notebook() -> nbformat.NotebookNode:
         nbformat.v4.new_code_cell(ANSWER, metadata=_meta("add", solution=True)),
         nbformat.v4.new_code_cell(TEST_ADD, metadata=_meta("test_add", grade=True, locked=True, points=2)),
         nbformat.v4.new_code_cell(TEST_FLOAT, metadata=_meta("test_float", grade=True, locked=True, points=1)),
-        nbformat.v4.new_markdown_cell("Explain.\n\nYOUR ANSWER HERE", metadata=_meta("explain", solution=True, grade=True, points=1)),
+        nbformat.v4.new_markdown_cell(
+            "Explain.\n\nYOUR ANSWER HERE", metadata=_meta("explain", solution=True, grade=True, points=1)
+        ),
     ]
     nb.cells = cells
     return nb
 
 
+def copy_helpers(root: Path, folders: tuple[str, ...] = ("utils", "data")) -> None:
+    """Copy this repository's ``utils/`` and ``data/`` into the course at ``root``.
+
+    The grading sandbox takes them from the course root it grades, and from
+    nowhere else, so a test course needs its own copy.
+    """
+    for folder in folders:
+        shutil.copytree(REPO_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+
+
 def make_course(root: Path) -> Path:
-    """A course folder with the repo's nbgrader config and the toy assignment."""
+    """A course folder with the repo's nbgrader config and ``utils/``, and the toy assignment."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    copy_helpers(root, ("utils",))
     (root / "solutions" / "toy").mkdir(parents=True)
     nbformat.write(source_notebook(), root / "solutions" / "toy" / "toy.ipynb")
     return root
 
 
-def student_notebook(answer: str = ANSWER.replace("### BEGIN SOLUTION\n    ", "").replace("    ### END SOLUTION\n", "")) -> nbformat.NotebookNode:
+def student_notebook(
+    answer: str = ANSWER.replace("### BEGIN SOLUTION\n    ", "").replace("    ### END SOLUTION\n", ""),
+) -> nbformat.NotebookNode:
     """The released notebook with ``answer`` typed into the answer cell."""
     nb = copy.deepcopy(source_notebook())
     nb.cells[1].source = answer
@@ -61,7 +76,9 @@ def student_notebook(answer: str = ANSWER.replace("### BEGIN SOLUTION\n    ", ""
     return nb
 
 
-def submit(root: Path, student: str, content: nbformat.NotebookNode | bytes | str | None, name: str = "toy.ipynb") -> Path:
+def submit(
+    root: Path, student: str, content: nbformat.NotebookNode | bytes | str | None, name: str = "toy.ipynb"
+) -> Path:
     folder = root / "submitted" / student / "toy"
     folder.mkdir(parents=True, exist_ok=True)
     if content is None:
@@ -100,7 +117,6 @@ CHECKED_TEST_FLOAT = (
 def make_checked_course(root: Path) -> Path:
     """The toy course with value checks through the course's ``utils.checks``, in its own utils copy."""
     make_course(root)
-    shutil.copytree(REPO_ROOT / "utils", root / "utils", ignore=shutil.ignore_patterns("__pycache__"))
     nb = source_notebook()
     nb.cells[2].source = CHECKED_TEST_ADD
     nb.cells[3].source = CHECKED_TEST_FLOAT

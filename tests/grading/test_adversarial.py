@@ -16,7 +16,10 @@ from grading.execute import Limits
 from grading.pipeline import grade_assignment
 from tests.grading.course import checked_student, make_checked_course, submit
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sandbox.bwrap_works(), reason="bubblewrap cannot create namespaces here")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not sandbox.bwrap_works(), reason="bubblewrap cannot create namespaces here"),
+]
 
 GOOD = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return a - b\n"
@@ -29,25 +32,95 @@ def attacks(port: int, root: Path) -> dict[str, tuple[str, float, set[str]]]:
         "control_good": (GOOD, 3, set()),
         "control_wrong": (WRONG, 0, set()),
         # Fake passing tests inside the kernel.
-        "patch_helper": (WRONG + "import utils.checks\nutils.checks.check_close = lambda *a, **k: None\n", 0, {"checks-bypassed"}),
-        "patch_numpy": (WRONG + "import numpy\nnumpy.allclose = lambda *a, **k: True\nnumpy.asarray = lambda x, **k: numpy.array(3.0)\n", 0, set()),
-        "patch_builtins": (WRONG + "import builtins\nbuiltins.AssertionError = type('Never', (Exception,), {})\n", 0, set()),
-        "input_transformer": (WRONG + "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n", 0, {"checks-bypassed"}),
-        "ast_transformer": (WRONG + "import ast\nclass Gut(ast.NodeTransformer):\n    def visit_Module(self, node):\n        node.body = []\n        return node\nget_ipython().ast_transformers.append(Gut())\n", 0, {"checks-bypassed"}),
-        "hide_errors": (WRONG + "ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\nip.set_custom_exc((BaseException,), lambda *a, **k: None)\n", 0, set()),
+        "patch_helper": (
+            WRONG + "import utils.checks\nutils.checks.check_close = lambda *a, **k: None\n",
+            0,
+            {"checks-bypassed"},
+        ),
+        "patch_numpy": (
+            WRONG
+            + "import numpy\nnumpy.allclose = lambda *a, **k: True\nnumpy.asarray = lambda x, **k: numpy.array(3.0)\n",
+            0,
+            set(),
+        ),
+        "patch_builtins": (
+            WRONG + "import builtins\nbuiltins.AssertionError = type('Never', (Exception,), {})\n",
+            0,
+            set(),
+        ),
+        "input_transformer": (
+            WRONG + "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n",
+            0,
+            {"checks-bypassed"},
+        ),
+        "ast_transformer": (
+            WRONG
+            + "import ast\nclass Gut(ast.NodeTransformer):\n    def visit_Module(self, node):\n        node.body = []\n        return node\nget_ipython().ast_transformers.append(Gut())\n",
+            0,
+            {"checks-bypassed"},
+        ),
+        "hide_errors": (
+            WRONG
+            + "ip = get_ipython()\nip.showtraceback = lambda *a, **k: None\nip.set_custom_exc((BaseException,), lambda *a, **k: None)\n",
+            0,
+            set(),
+        ),
         # Behave differently when graded: forge records for the names it can guess.
-        "detects_grading": (WRONG + "import os, json\nif os.environ.get('MLCHEM_CHECK_RECORD'):\n    open(os.environ['MLCHEM_CHECK_RECORD'], 'a').write(json.dumps({'name': 'add_1_2', 'actual': 3}) + '\\n')\n", 0, set()),
-        "forge_records": (WRONG + "import os, json, threading, time\npath = os.environ.get('MLCHEM_CHECK_RECORD', 'x')\ndef spam():\n    while True:\n        open(path, 'a').write(json.dumps({'name': 'add_hidden', 'actual': -3.25}) + '\\n')\n        time.sleep(0.01)\nthreading.Thread(target=spam, daemon=True).start()\n", 0, set()),
+        "detects_grading": (
+            WRONG
+            + "import os, json\nif os.environ.get('MLCHEM_CHECK_RECORD'):\n    open(os.environ['MLCHEM_CHECK_RECORD'], 'a').write(json.dumps({'name': 'add_1_2', 'actual': 3}) + '\\n')\n",
+            0,
+            set(),
+        ),
+        "forge_records": (
+            WRONG
+            + "import os, json, threading, time\npath = os.environ.get('MLCHEM_CHECK_RECORD', 'x')\ndef spam():\n    while True:\n        open(path, 'a').write(json.dumps({'name': 'add_hidden', 'actual': -3.25}) + '\\n')\n        time.sleep(0.01)\nthreading.Thread(target=spam, daemon=True).start()\n",
+            0,
+            set(),
+        ),
         # Read the solutions, the hidden tests or the gradebook.
-        "read_solutions": (WRONG + f"import glob\nfound = glob.glob('{root}/**', recursive=True)\nprint('FOUND', [p for p in found if 'solutions' in p or 'gradebook' in p])\n", 0, set()),
-        "steal_hidden": (WRONG + "import os\nip = get_ipython()\nip.events.register('pre_run_cell', lambda info: print('LEAK', info.raw_cell))\n", 0, set()),
+        "read_solutions": (
+            WRONG
+            + f"import glob\nfound = glob.glob('{root}/**', recursive=True)\nprint('FOUND', [p for p in found if 'solutions' in p or 'gradebook' in p])\n",
+            0,
+            set(),
+        ),
+        "steal_hidden": (
+            WRONG
+            + "import os\nip = get_ipython()\nip.events.register('pre_run_cell', lambda info: print('LEAK', info.raw_cell))\n",
+            0,
+            set(),
+        ),
         # Change grades, now or later.
-        "edit_gradebook": (GOOD + f"import sqlite3\ntry:\n    db = sqlite3.connect('{root}/gradebook.db')\n    db.execute('update grade set auto_score = 99')\n    db.commit()\nexcept Exception as err:\n    print('no gradebook:', err)\n", 3, set()),
-        "lingering_process": (GOOD + f"import subprocess\nsubprocess.Popen(['/bin/sh', '-c', 'sleep 600 # {MARK}'], start_new_session=True)\n", 3, set()),
+        "edit_gradebook": (
+            GOOD
+            + f"import sqlite3\ntry:\n    db = sqlite3.connect('{root}/gradebook.db')\n    db.execute('update grade set auto_score = 99')\n    db.commit()\nexcept Exception as err:\n    print('no gradebook:', err)\n",
+            3,
+            set(),
+        ),
+        "lingering_process": (
+            GOOD
+            + f"import subprocess\nsubprocess.Popen(['/bin/sh', '-c', 'sleep 600 # {MARK}'], start_new_session=True)\n",
+            3,
+            set(),
+        ),
         # Network and resources.
-        "network": (GOOD + f"import urllib.request\ntry:\n    urllib.request.urlopen('http://127.0.0.1:{port}/steal', timeout=3)\nexcept Exception as err:\n    print('offline:', type(err).__name__)\n", 3, set()),
-        "memory_bomb": (GOOD + "hog = bytearray(3 * 2**30)\nhog[::4096] = b'x' * (3 * 2**30 // 4096)\n", 3, {"memory-limit"}),  # MemoryError in its cell (data limit)
-        "kill_parent": (GOOD + "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(1, signal.SIGKILL)\n", 3, set()),  # init of the PID namespace ignores it
+        "network": (
+            GOOD
+            + f"import urllib.request\ntry:\n    urllib.request.urlopen('http://127.0.0.1:{port}/steal', timeout=3)\nexcept Exception as err:\n    print('offline:', type(err).__name__)\n",
+            3,
+            set(),
+        ),
+        "memory_bomb": (
+            GOOD + "hog = bytearray(3 * 2**30)\nhog[::4096] = b'x' * (3 * 2**30 // 4096)\n",
+            3,
+            {"memory-limit"},
+        ),  # MemoryError in its cell (data limit)
+        "kill_parent": (
+            GOOD + "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nos.kill(1, signal.SIGKILL)\n",
+            3,
+            set(),
+        ),  # init of the PID namespace ignores it
     }
 
 
@@ -56,7 +129,7 @@ def battle(tmp_path_factory: pytest.TempPathFactory):
     requests: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             requests.append(self.path)
             self.send_response(200)
             self.end_headers()
@@ -71,7 +144,9 @@ def battle(tmp_path_factory: pytest.TempPathFactory):
     for student, (answer, _score, _flags) in cases.items():
         submit(root, student, checked_student(answer))
     start = time.monotonic()
-    grade_assignment(root, "toy", workers=2, limits=Limits(cell_timeout=8, notebook_timeout=40, memory_bytes=600 * 2**20))
+    grade_assignment(
+        root, "toy", workers=2, limits=Limits(cell_timeout=8, notebook_timeout=40, memory_bytes=600 * 2**20)
+    )
     seconds = time.monotonic() - start
     server.shutdown()
     rows = {r["student_id"]: r for r in csv.DictReader((root / "grades" / "toy.csv").open())}
@@ -98,7 +173,9 @@ def test_nothing_leaks_or_lingers(battle) -> None:
     for html in (root / "feedback").glob("*/toy/toy.html"):
         assert "SECRET_HIDDEN_MARKER" not in html.read_text()
     assert "FOUND []" in (root / "autograded" / "read_solutions" / "toy" / "toy.ipynb").read_text()
-    leftovers = [p.info["cmdline"] for p in psutil.process_iter(["cmdline"]) if MARK in " ".join(p.info["cmdline"] or [])]
+    leftovers = [
+        p.info["cmdline"] for p in psutil.process_iter(["cmdline"]) if MARK in " ".join(p.info["cmdline"] or [])
+    ]
     assert leftovers == [], leftovers
 
 

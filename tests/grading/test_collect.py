@@ -40,15 +40,18 @@ def _other_assignment(root: Path) -> nbformat.NotebookNode:
 
 def test_canvas_and_moodle_names(tmp_path: Path) -> None:
     root = make_course(tmp_path / "c")
-    archive = _archive(tmp_path / "dl.zip", [
-        "doejane_12345_67890_toy.ipynb",
-        "smithbob_LATE_23456_78901_toy-1.ipynb",
-        "Ada Lovelace_4711_assignsubmission_file_/toy.ipynb",
-        "Alan Turing_4712_assignsubmission_file_/my copy.ipynb",
-        "readme.txt",
-        "random_notebook.ipynb",
-        "__MACOSX/._doejane_12345_67890_toy.ipynb",
-    ])
+    archive = _archive(
+        tmp_path / "dl.zip",
+        [
+            "doejane_12345_67890_toy.ipynb",
+            "smithbob_LATE_23456_78901_toy-1.ipynb",
+            "Ada Lovelace_4711_assignsubmission_file_/toy.ipynb",
+            "Alan Turing_4712_assignsubmission_file_/my copy.ipynb",
+            "readme.txt",
+            "random_notebook.ipynb",
+            "__MACOSX/._doejane_12345_67890_toy.ipynb",
+        ],
+    )
     report = collect_zip(root, "toy", archive)
     assert sorted(report.collected) == ["4711", "4712", "doejane", "smithbob"]
     assert report.unmatched == ["readme.txt", "random_notebook.ipynb"]
@@ -62,8 +65,10 @@ def test_canvas_and_moodle_names(tmp_path: Path) -> None:
     assert "renamed: the student's file is 'my copy.ipynb'" in text
     # who is who, kept for the way back to the LMS
     records = read_records(root, "toy")
-    assert {s: (r.lms, r.name, r.canvas_user_id, r.canvas_file_id, r.moodle_participant_id, r.late)
-            for s, r in records.items()} == {
+    assert {
+        s: (r.lms, r.name, r.canvas_user_id, r.canvas_file_id, r.moodle_participant_id, r.late)
+        for s, r in records.items()
+    } == {
         "doejane": ("canvas", "doejane", "12345", "67890", "", "false"),
         "smithbob": ("canvas", "smithbob", "23456", "78901", "", "true"),
         "4711": ("moodle", "Ada Lovelace", "", "", "4711", "false"),
@@ -98,8 +103,12 @@ def test_unknown_assignment_is_refused_and_nothing_is_written(tmp_path: Path) ->
     with pytest.raises(SystemExit, match=r"no assignment 'toyy'.*Known assignments: toy\. Did you mean toy\?"):
         collect_zip(root, "toyy", archive)
     assert not (root / "submitted").exists()
-    result = subprocess.run([sys.executable, "-m", "grading", "--root", str(root), "collect", "ex01_ridg", str(archive)],
-                            cwd=REPO_ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "grading", "--root", str(root), "collect", "ex01_ridg", str(archive)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "no assignment 'ex01_ridg'" in result.stderr
     assert not (root / "submitted").exists()
 
@@ -107,8 +116,12 @@ def test_unknown_assignment_is_refused_and_nothing_is_written(tmp_path: Path) ->
 def test_another_assignments_archive_is_refused_one_odd_notebook_is_flagged(tmp_path: Path) -> None:
     root = make_course(tmp_path / "c")
     other = _other_assignment(root)
-    archive = _archive(tmp_path / "other.zip", ["doejane_12345_67890_other.ipynb", "smithbob_23456_78901_other.ipynb"], other)
-    with pytest.raises(SystemExit, match="every notebook in .* has the graded cells of other, not of toy; nothing was collected"):
+    archive = _archive(
+        tmp_path / "other.zip", ["doejane_12345_67890_other.ipynb", "smithbob_23456_78901_other.ipynb"], other
+    )
+    with pytest.raises(
+        SystemExit, match="every notebook in .* has the graded cells of other, not of toy; nothing was collected"
+    ):
         collect_zip(root, "toy", archive)
     assert not (root / "submitted").exists()
     # one wrong notebook among right ones, and one that is not a notebook at all: collected, flagged
@@ -159,18 +172,55 @@ def test_moodle_worksheet_gives_times_lateness_and_email(tmp_path: Path) -> None
     from nbgrader.utils import parse_utc
 
     root = make_course(tmp_path / "c")
-    archive = _archive(tmp_path / "dl.zip", ["Ada Lovelace_4711_assignsubmission_file_/toy.ipynb",
-                                             "Alan Turing_4712_assignsubmission_file_/toy.ipynb"])
+    archive = _archive(
+        tmp_path / "dl.zip",
+        ["Ada Lovelace_4711_assignsubmission_file_/toy.ipynb", "Alan Turing_4712_assignsubmission_file_/toy.ipynb"],
+    )
     sheet = tmp_path / "Grades-toy.csv"
     with sheet.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
-                         "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"])
-        writer.writerow(["Participant 4711", "Ada Lovelace", "ada@example.org", "Submitted for grading", "", "10.00",
-                         "Yes", "Monday, 4 March 2024, 9:15 AM", "-", ""])
-        writer.writerow(["Participant 4712", "Alan Turing", "alan@example.org",
-                         "Submitted for grading - Assignment was submitted 1 hour 5 mins late", "", "10.00",
-                         "Yes", "Tuesday, 5 March 2024, 2:07 PM", "-", ""])
+        writer.writerow(
+            [
+                "Identifier",
+                "Full name",
+                "Email address",
+                "Status",
+                "Grade",
+                "Maximum Grade",
+                "Grade can be changed",
+                "Last modified (submission)",
+                "Last modified (grade)",
+                "Feedback comments",
+            ]
+        )
+        writer.writerow(
+            [
+                "Participant 4711",
+                "Ada Lovelace",
+                "ada@example.org",
+                "Submitted for grading",
+                "",
+                "10.00",
+                "Yes",
+                "Monday, 4 March 2024, 9:15 AM",
+                "-",
+                "",
+            ]
+        )
+        writer.writerow(
+            [
+                "Participant 4712",
+                "Alan Turing",
+                "alan@example.org",
+                "Submitted for grading - Assignment was submitted 1 hour 5 mins late",
+                "",
+                "10.00",
+                "Yes",
+                "Tuesday, 5 March 2024, 2:07 PM",
+                "-",
+                "",
+            ]
+        )
     report = collect_zip(root, "toy", archive, worksheet=sheet)
     records = read_records(root, "toy")
     assert (records["4711"].email, records["4711"].late, records["4712"].late) == ("ada@example.org", "false", "true")
@@ -182,16 +232,35 @@ def test_moodle_worksheet_gives_times_lateness_and_email(tmp_path: Path) -> None
         collect_zip(root, "toy", archive, worksheet=archive)
 
 
+@pytest.mark.slow  # runs nbgrader or a notebook: not in make test-fast
 def test_make_collect_reports_bad_input(tmp_path: Path) -> None:
-    result = subprocess.run(["make", "--no-print-directory", "collect", "ASSIGNMENT=toy"],
-                            cwd=REPO_ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "collect", "ASSIGNMENT=toy"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
     assert result.returncode != 0 and "usage: make collect" in result.stderr
     root = make_course(tmp_path / "c")
     not_zip = tmp_path / "x.zip"
     not_zip.write_text("hello")
-    result = subprocess.run([sys.executable, "-m", "grading", "--root", str(root), "collect", "toy", str(not_zip)],
-                            cwd=REPO_ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "grading", "--root", str(root), "collect", "toy", str(not_zip)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "is not a zip archive" in result.stderr
-    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "collect", "ASSIGNMENT=ex01_ridge", "ZIP=dl.zip",
-                          "WORKSHEET=sheet.csv"], cwd=REPO_ROOT, capture_output=True, text=True)
+    dry = subprocess.run(
+        [
+            "make",
+            "-n",
+            "-o",
+            ".venv/.installed",
+            "collect",
+            "ASSIGNMENT=ex01_ridge",
+            "ZIP=dl.zip",
+            "WORKSHEET=sheet.csv",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert '-m grading collect "ex01_ridge" "dl.zip"  --worksheet "sheet.csv"' in dry.stdout, dry.stdout

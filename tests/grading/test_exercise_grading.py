@@ -31,6 +31,7 @@ from nbclient import NotebookClient
 
 from grading.execute import Limits
 from grading.pipeline import grade_assignment
+from tests.grading.course import copy_helpers
 from tests.test_exercises import ASSIGNMENTS, _env, _submission
 from utils.paths import REPO_ROOT
 
@@ -119,8 +120,11 @@ def _load(kind: str, assignment: str) -> dict[str, dict[str, str]]:
 
 def _first_answer(assignment: str) -> str:
     nb = nbformat.read(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return next(c.metadata.nbgrader["grade_id"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")
-                and c.cell_type == "code")
+    return next(
+        c.metadata.nbgrader["grade_id"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"
+    )
 
 
 def _cases(assignment: str) -> dict[str, tuple[str, dict[str, str]]]:
@@ -132,7 +136,7 @@ def _cases(assignment: str) -> dict[str, tuple[str, dict[str, str]]]:
     for i, (_d, replace) in enumerate(mutants.items()):
         cases[f"mutant{i:02d}"] = ("mutant", replace)
     first = _first_answer(assignment)
-    answers = {c: s for c, s in _answers_of(assignment).items()}
+    answers = dict(_answers_of(assignment))
     for i, description in enumerate(FORGED_MUTANTS.get(assignment, [])):
         wrong = mutants[description]
         for k, code in enumerate(FORGERS.values()):
@@ -177,13 +181,16 @@ def graded(request, tmp_path_factory: pytest.TempPathFactory):
     course.mkdir()
     shutil.copy(REPO_ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     shutil.copytree(REPO_ROOT / "solutions" / assignment, course / "solutions" / assignment)
+    copy_helpers(course)
     cases = _cases(assignment)
     for student, (_kind, replace) in cases.items():
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
         nbformat.write(_submission(assignment, replace), folder / f"{assignment}.ipynb")
     report = io.StringIO()
-    summary = grade_assignment(course, assignment, workers=2, limits=Limits(cell_timeout=120, notebook_timeout=400), out=report)
+    summary = grade_assignment(
+        course, assignment, workers=2, limits=Limits(cell_timeout=120, notebook_timeout=400), out=report
+    )
     scores = _cell_scores(course, assignment, cases)
     rows = {r["student_id"]: r for r in summary.rows}
     return assignment, cases, scores, rows, summary.seconds, course
@@ -198,12 +205,17 @@ def test_alternatives_score_exactly_like_the_reference(graded) -> None:
     lines, wrong = [], []
     for student in alternatives:
         same = scores[student] == reference
-        lines.append(f"  {'same' if same else 'DIFFERS'} {sum(scores[student].values()):4g}/{sum(reference.values()):g}"
-                     f"  {_describe(assignment, student)}")
+        lines.append(
+            f"  {'same' if same else 'DIFFERS'} {sum(scores[student].values()):4g}/{sum(reference.values()):g}"
+            f"  {_describe(assignment, student)}"
+        )
         if not same:
             lost = {k: v for k, v in scores[student].items() if v != reference[k]}
             wrong.append(f"{_describe(assignment, student)}: {lost}; {rows[student]['message'][:500]}")
-    print(f"\n{assignment}: {len(alternatives)} alternatives graded in the pipeline run of {seconds:.0f} s\n" + "\n".join(lines))
+    print(
+        f"\n{assignment}: {len(alternatives)} alternatives graded in the pipeline run of {seconds:.0f} s\n"
+        + "\n".join(lines)
+    )
     assert not wrong, wrong
 
 
@@ -212,11 +224,16 @@ def test_every_mutant_loses_points_in_the_pipeline(graded) -> None:
     full = sum(scores["solution"].values())
     mutants = [s for s, (kind, _) in cases.items() if kind == "mutant"]
     survivors = [_describe(assignment, s) for s in mutants if sum(scores[s].values()) >= full]
-    lines = [f"  {'killed' if sum(scores[s].values()) < full else 'SURVIVED':8} {sum(scores[s].values()):4g}/{full:g}"
-             f"  {_describe(assignment, s)}" for s in mutants]
+    lines = [
+        f"  {'killed' if sum(scores[s].values()) < full else 'SURVIVED':8} {sum(scores[s].values()):4g}/{full:g}"
+        f"  {_describe(assignment, s)}"
+        for s in mutants
+    ]
     rate = 1 - len(survivors) / len(mutants)
-    print(f"\n{assignment}: mutation kill rate through make grade's pipeline {rate:.0%} "
-          f"({len(mutants) - len(survivors)}/{len(mutants)})\n" + "\n".join(lines))
+    print(
+        f"\n{assignment}: mutation kill rate through make grade's pipeline {rate:.0%} "
+        f"({len(mutants) - len(survivors)}/{len(mutants)})\n" + "\n".join(lines)
+    )
     assert not survivors
 
 
@@ -226,8 +243,10 @@ def test_no_forger_beats_the_wrong_answer_it_carries(graded) -> None:
     lines, beaten = [], []
     for student, carried in forgers.items():
         gained = {k: v for k, v in scores[student].items() if v > scores[carried][k]}
-        lines.append(f"  {sum(scores[student].values()):4g} vs {sum(scores[carried].values()):4g} alone"
-                     f"  {_describe(assignment, student)}")
+        lines.append(
+            f"  {sum(scores[student].values()):4g} vs {sum(scores[carried].values()):4g} alone"
+            f"  {_describe(assignment, student)}"
+        )
         if gained:
             beaten.append(f"{_describe(assignment, student)} gains {gained}")
     print(f"\n{assignment}: {len(forgers)} forgers\n" + "\n".join(lines))
@@ -245,8 +264,9 @@ def _in_process(assignment: str, replace: dict[str, str], workdir: Path) -> set[
         if cell.cell_type == "code" and meta.get("solution"):
             cell.source = replace.get(meta["grade_id"], SOLUTION_BLOCK.sub("", cell.source))
     workdir.mkdir(parents=True)
-    client = NotebookClient(nb, timeout=300, allow_errors=True, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        nb, timeout=300, allow_errors=True, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    )
     import os
 
     saved = dict(os.environ)
@@ -256,9 +276,14 @@ def _in_process(assignment: str, replace: dict[str, str], workdir: Path) -> set[
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return {c.metadata.nbgrader["grade_id"] for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")
-            and c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.outputs)}
+    return {
+        c.metadata.nbgrader["grade_id"]
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+        and not c.metadata.nbgrader.get("solution")
+        and c.cell_type == "code"
+        and any(o.get("output_type") == "error" for o in c.outputs)
+    }
 
 
 def test_in_process_and_trusted_verdicts_agree_on_honest_work(graded, tmp_path: Path) -> None:
@@ -272,8 +297,10 @@ def test_in_process_and_trusted_verdicts_agree_on_honest_work(graded, tmp_path: 
     for student in honest:
         lost = {cell for cell, score in scores[student].items() if score < maximum[cell]}
         if lost != failing[student]:
-            disagree.append(f"{_describe(assignment, student)}: make grade takes points in {sorted(lost)}, "
-                            f"one kernel fails {sorted(failing[student])}")
+            disagree.append(
+                f"{_describe(assignment, student)}: make grade takes points in {sorted(lost)}, "
+                f"one kernel fails {sorted(failing[student])}"
+            )
     print(f"\n{assignment}: {len(honest)} honest notebooks, verdicts agree on {len(honest) - len(disagree)}")
     assert not disagree, disagree
 

@@ -32,8 +32,10 @@ ASSIGNMENTS = sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if p.is
 def _released(assignment: str) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
     """(instructor's source notebook, released student notebook) of a real exercise."""
     name = f"{assignment}/{assignment}.ipynb"
-    return (nbformat.read(REPO_ROOT / "solutions" / name, as_version=4),
-            nbformat.read(REPO_ROOT / "exercises" / name, as_version=4))
+    return (
+        nbformat.read(REPO_ROOT / "solutions" / name, as_version=4),
+        nbformat.read(REPO_ROOT / "exercises" / name, as_version=4),
+    )
 
 
 def _ordinary(nb: nbformat.NotebookNode) -> list[str]:
@@ -84,7 +86,9 @@ def test_rebuild_still_restores_deleted_graded_cells() -> None:
     student.cells = [c for c in student.cells if nbgrader_meta(c).get("grade_id") != "test_ridge_dual"]
     rebuilt = rebuild(source, student)
     assert "restored-cell" in rebuilt.flags
-    assert [nbgrader_meta(c).get("grade_id") for c in rebuilt.nb.cells] == [nbgrader_meta(c).get("grade_id") for c in source.cells]
+    assert [nbgrader_meta(c).get("grade_id") for c in rebuilt.nb.cells] == [
+        nbgrader_meta(c).get("grade_id") for c in source.cells
+    ]
 
 
 # --- 2. a stand-in for an unreadable submission ----------------------------------------------
@@ -96,7 +100,9 @@ def test_stand_in_says_what_happened_and_hides_the_hidden_tests() -> None:
     assert nb.cells[0].cell_type == "markdown" and message in nb.cells[0].source
     assert not nbgrader_meta(nb.cells[0])
     graded = nb.cells[1:]
-    assert [nbgrader_meta(c).get("grade_id") for c in graded] == [nbgrader_meta(c).get("grade_id") for c in source_notebook().cells]
+    assert [nbgrader_meta(c).get("grade_id") for c in graded] == [
+        nbgrader_meta(c).get("grade_id") for c in source_notebook().cells
+    ]
     for cell in graded:
         if is_answer(cell):
             assert cell.source == (UNREAD_CODE if cell.cell_type == "code" else UNREAD_TEXT)
@@ -118,17 +124,30 @@ def test_second_run_is_refused_and_changes_nothing(tmp_path: Path) -> None:
         with pytest.raises(SystemExit, match=rf"another grading run.*pid {os.getpid()}, grading toy since"):
             grade_assignment(root, "toy", workers=1, limits=LIMITS)
         assert time.monotonic() - start < 5
-        done = subprocess.run([sys.executable, "-m", "grading", "--root", str(root), "grade", "toy"],
-                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "grading", "--root", str(root), "grade", "toy"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode != 0 and "another grading run" in done.stderr, done.stderr
-    assert sorted(p.name for p in root.iterdir()) == [LOCK_FILE, "nbgrader_config.py", "solutions", "submitted"]
+    assert sorted(p.name for p in root.iterdir()) == [
+        LOCK_FILE,
+        "nbgrader_config.py",
+        "solutions",
+        "submitted",
+        "utils",
+    ]
     assert (root / LOCK_FILE).read_text() == ""  # released, and says nothing stale
 
 
 def test_killed_holder_releases_the_lock(tmp_path: Path) -> None:
     root = make_course(tmp_path / "c")
-    code = ("import sys, time; from pathlib import Path; from grading.pipeline import course_lock\n"
-            "with course_lock(Path(sys.argv[1]), 'toy'):\n    print('locked', flush=True); time.sleep(60)\n")
+    code = (
+        "import sys, time; from pathlib import Path; from grading.pipeline import course_lock\n"
+        "with course_lock(Path(sys.argv[1]), 'toy'):\n    print('locked', flush=True); time.sleep(60)\n"
+    )
     holder = subprocess.Popen([sys.executable, "-c", code, str(root)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -178,12 +197,23 @@ def test_scratch_folders_are_named_after_their_process() -> None:
 
 
 def test_make_grade_passes_students() -> None:
-    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "grade", "ASSIGNMENT=ex01_ridge", "STUDENT=alice bob"],
-                         cwd=REPO_ROOT, capture_output=True, text=True)
+    dry = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "grade", "ASSIGNMENT=ex01_ridge", "STUDENT=alice bob"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert dry.returncode == 0, dry.stderr
-    assert "-m grading grade \"ex01_ridge\"" in dry.stdout and "--student 'alice' --student 'bob'" in dry.stdout
-    assert "--student" not in subprocess.run(["make", "-n", "-o", ".venv/.installed", "grade", "ASSIGNMENT=ex01_ridge"],
-                                             cwd=REPO_ROOT, capture_output=True, text=True).stdout
+    assert '-m grading grade "ex01_ridge"' in dry.stdout and "--student 'alice' --student 'bob'" in dry.stdout
+    assert (
+        "--student"
+        not in subprocess.run(
+            ["make", "-n", "-o", ".venv/.installed", "grade", "ASSIGNMENT=ex01_ridge"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
 
 
 def test_readme_uses_the_formgraders_labels() -> None:
@@ -192,7 +222,7 @@ def test_readme_uses_the_formgraders_labels() -> None:
     templates = Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
     labels = " ".join(p.read_text() for p in templates.glob("*.tpl"))
     readme = (REPO_ROOT / "README.md").read_text()
-    section = readme[readme.index("## For instructors"):readme.index("## For maintainers")]
+    section = readme[readme.index("## For instructors") : readme.index("## For maintainers")]
     for label in ("Manual Grading", "Flagged?", "Needs Manual Grade?"):
         assert label in labels and label in section, label
     assert "Manage Submissions" not in section
@@ -217,7 +247,10 @@ def test_every_student_gets_a_page_and_a_row_in_the_formgrader(tmp_path: Path) -
     grade_assignment(root, "toy", workers=2, limits=LIMITS, out=table)
     rows = {r["student_id"]: r for r in csv.DictReader((root / "grades" / "toy.csv").open())}
     assert {s: (r["score"], r["needs_manual_grade"], r["flags"]) for s, r in rows.items()} == {
-        "good": ("3", "true", ""), "bad_json": ("0", "true", "invalid-json"), "missing": ("0", "true", "missing")}
+        "good": ("3", "true", ""),
+        "bad_json": ("0", "true", "invalid-json"),
+        "missing": ("0", "true", "missing"),
+    }
     # 3: the printed table says who needs a grader
     lines = {line.split()[0]: line for line in table.getvalue().splitlines() if line.startswith("  ")}
     assert all("needs manual grade" in lines[s] for s in rows), table.getvalue()
@@ -226,13 +259,18 @@ def test_every_student_gets_a_page_and_a_row_in_the_formgrader(tmp_path: Path) -
     bad = _text((root / "feedback" / "bad_json" / "toy" / "toy.html").read_text())
     assert "the notebook file is not valid JSON (line 3, column 19): was it edited outside Jupyter?" in bad
     assert "Score: 0.0 / 4.0" in bad and "SECRET_HIDDEN_MARKER" not in bad
-    assert "no notebook submitted (expected toy.ipynb)" in _text((root / "feedback" / "missing" / "toy" / "toy.html").read_text())
+    assert "no notebook submitted (expected toy.ipynb)" in _text(
+        (root / "feedback" / "missing" / "toy" / "toy.html").read_text()
+    )
 
     # 2, 3: the formgrader lists every submission, flagged where the pipeline flagged it
     api = NbGraderAPI(config=feedback_config(str(root)))
     listed = {s["student"]: s for s in api.get_notebook_submissions("toy", "toy")}
     assert {s: (v["score"], v["flagged"]) for s, v in listed.items()} == {
-        "good": (3.0, False), "bad_json": (0.0, True), "missing": (0.0, True)}
+        "good": (3.0, False),
+        "bad_json": (0.0, True),
+        "missing": (0.0, True),
+    }
     assert all(s["autograded"] for s in api.get_submissions("toy"))
 
     # 6: the written answer is not graded yet, and the page says so

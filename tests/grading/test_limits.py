@@ -23,7 +23,7 @@ import pytest
 from grading import sandbox
 from grading.execute import Limits
 from grading.pipeline import grade_assignment
-from tests.grading.course import make_course, student_notebook, submit
+from tests.grading.course import copy_helpers, make_course, student_notebook, submit
 from utils.paths import REPO_ROOT
 
 GOOD = "def add(a, b):\n    return a + b\n"
@@ -35,19 +35,38 @@ SHARED = (
 )
 TOY_LIMITS = Limits(cell_timeout=4, notebook_timeout=60, memory_bytes=600 * 2**20, interrupt_grace=3)
 
-needs_prlimit = pytest.mark.skipif(shutil.which("prlimit") is None,
-                                   reason="prlimit (util-linux) is missing: kernels get no data-segment limit")
+needs_prlimit = pytest.mark.skipif(
+    shutil.which("prlimit") is None, reason="prlimit (util-linux) is missing: kernels get no data-segment limit"
+)
 
 # student -> (answer cell, expected score, exact flags, text every message must contain)
 TOY = {
     "control": (GOOD, 3, set(), ""),
-    "sleeps": (GOOD + SLEEP, 3, {"timeout"}, "cell 1 exceeded its time limit of 4 s and was interrupted; later cells still ran"),
-    "ignores_interrupt": (GOOD + "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n",
-                          0, {"timeout"}, "cell 1 exceeded its time limit of 4 s and ignored the interrupt"),
-    "swallows_interrupt": (GOOD + "import time\nwhile True:\n    try:\n        time.sleep(100)\n    except KeyboardInterrupt:\n        pass\n",
-                           0, {"timeout"}, "ignored the interrupt; later cells ran in a fresh kernel"),
-    "big_allocation": (GOOD + "hog = bytearray(8 * 2**30)\n", 3, {"memory-limit"},
-                       "cell 1 hit the memory limit of 600 MiB (MemoryError); later cells still ran"),
+    "sleeps": (
+        GOOD + SLEEP,
+        3,
+        {"timeout"},
+        "cell 1 exceeded its time limit of 4 s and was interrupted; later cells still ran",
+    ),
+    "ignores_interrupt": (
+        GOOD + "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n",
+        0,
+        {"timeout"},
+        "cell 1 exceeded its time limit of 4 s and ignored the interrupt",
+    ),
+    "swallows_interrupt": (
+        GOOD
+        + "import time\nwhile True:\n    try:\n        time.sleep(100)\n    except KeyboardInterrupt:\n        pass\n",
+        0,
+        {"timeout"},
+        "ignored the interrupt; later cells ran in a fresh kernel",
+    ),
+    "big_allocation": (
+        GOOD + "hog = bytearray(8 * 2**30)\n",
+        3,
+        {"memory-limit"},
+        "cell 1 hit the memory limit of 600 MiB (MemoryError); later cells still ran",
+    ),
     "other_error": (GOOD + "raise ValueError('not a memory problem')\n", 3, set(), ""),
     "shared_memory": (GOOD + SHARED, 0, {"memory-limit"}, "cell 1 exceeded the resident memory limit of 1112 MiB"),
 }
@@ -116,8 +135,11 @@ SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
 def _ex01(hog_in: str | None) -> nbformat.NotebookNode:
     """The released ex01 with the instructor's answers; ``hog_in``'s answer ends with an 8 GiB allocation."""
     source = nbformat.read(REPO_ROOT / "solutions" / "ex01_ridge" / "ex01_ridge.ipynb", as_version=4)
-    answers = {c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
-               for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     nb = nbformat.read(REPO_ROOT / "exercises" / "ex01_ridge" / "ex01_ridge.ipynb", as_version=4)
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
@@ -155,7 +177,7 @@ def test_eight_gigabytes_in_an_answer_cell_cost_nothing(tmp_path: Path) -> None:
     root.mkdir()
     shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     shutil.copytree(REPO_ROOT / "solutions" / "ex01_ridge", root / "solutions" / "ex01_ridge")
-    # utils/ and data/ come from the repository (sandbox.prepare falls back to REPO_ROOT).
+    copy_helpers(root)
     folders = {"control": None, "hog": "ridge_closed_form"}
     for student, hog_in in folders.items():
         folder = root / "submitted" / student / "ex01_ridge"
@@ -173,13 +195,17 @@ def test_eight_gigabytes_in_an_answer_cell_cost_nothing(tmp_path: Path) -> None:
     assert rows["hog"]["flags"] == "memory-limit", rows["hog"]
     released = _ex01(None).cells
     cell = next(i for i, c in enumerate(released) if c.metadata.get("nbgrader", {}).get("grade_id") == folders["hog"])
-    assert f"cell {cell} hit the memory limit of 2048 MiB (MemoryError); later cells still ran" in rows["hog"]["message"]
+    assert (
+        f"cell {cell} hit the memory limit of 2048 MiB (MemoryError); later cells still ran" in rows["hog"]["message"]
+    )
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         for student in folders:
             sub = gb.find_submission("ex01_ridge", student)
             graded = [g for nb in sub.notebooks for g in nb.grades if g.auto_score is not None]
-            assert graded and all(g.auto_score == g.max_score for g in graded), \
-                (student, [(g.name, g.auto_score, g.max_score) for g in graded])
+            assert graded and all(g.auto_score == g.max_score for g in graded), (
+                student,
+                [(g.name, g.auto_score, g.max_score) for g in graded],
+            )
     assert rows["hog"]["score"] == rows["control"]["score"] and float(rows["control"]["score"]) > 0
     nb = nbformat.read(root / "autograded" / "hog" / "ex01_ridge" / "ex01_ridge.ipynb", as_version=4)
     assert [o.ename for o in nb.cells[cell].outputs if o.output_type == "error"] == ["MemoryError", "MemoryLimit"]

@@ -21,6 +21,7 @@ import pytest
 
 from grading.collect import collect_zip
 from grading.lms import Record, feedback_zip, grades_file, write_records
+from tests.grading.course import copy_helpers
 from utils.paths import REPO_ROOT
 
 ASSIGNMENT = "ex01_ridge"
@@ -38,7 +39,11 @@ def moodle_reads(member: str) -> tuple[str, str, str] | None:
     while parts:
         info = parts.pop(0).split("_", 4)
         if len(info) >= 4 and info[1].isdigit():
-            return info[1], f"{info[2]}_{info[3]}", "/".join([*([info[4]] if len(info) == 5 and info[4] else []), *parts])
+            return (
+                info[1],
+                f"{info[2]}_{info[3]}",
+                "/".join([*([info[4]] if len(info) == 5 and info[4] else []), *parts]),
+            )
     return None
 
 
@@ -69,14 +74,22 @@ CANVAS_RECORDS = {
     "absent": Record("absent", "canvas", "absent", "34567", "89012"),
 }
 MOODLE_RECORDS = {
-    "4711": Record("4711", "moodle", "Ada Lovelace", moodle_participant_id="4711", email="ada@example.org",
-                   submitted_at="2024-03-05T13:07:00+00:00"),
+    "4711": Record(
+        "4711",
+        "moodle",
+        "Ada Lovelace",
+        moodle_participant_id="4711",
+        email="ada@example.org",
+        submitted_at="2024-03-05T13:07:00+00:00",
+    ),
     "4712": Record("4712", "moodle", "Alan Turing", moodle_participant_id="4712"),
 }
 
 
 def test_canvas_files_read_back_as_their_students(tmp_path: Path) -> None:
-    _toy_grades(tmp_path, CANVAS_RECORDS, {"doejane": ("7", "false"), "smithbob": ("10", "true"), "byhand": ("3", "false")})
+    _toy_grades(
+        tmp_path, CANVAS_RECORDS, {"doejane": ("7", "false"), "smithbob": ("10", "true"), "byhand": ("3", "false")}
+    )
     written = feedback_zip(tmp_path, "toy")
     assert written.path == tmp_path / "grades" / "toy-feedback-canvas.zip"
     with zipfile.ZipFile(written.path) as zf:
@@ -92,21 +105,31 @@ def test_canvas_files_read_back_as_their_students(tmp_path: Path) -> None:
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "toy"]
     assert rows[1] == ["Points Possible", "", "", "", "", "10"]
     assert rows[2:] == [["doejane", "12345", "", "", "", "7"], ["smithbob", "23456", "", "", "", "10"]]
-    assert (grades.no_grade, grades.not_from_lms, grades.needs_manual, grades.late) == (["absent"], ["byhand"], ["smithbob"], ["doejane"])
+    assert (grades.no_grade, grades.not_from_lms, grades.needs_manual, grades.late) == (
+        ["absent"],
+        ["byhand"],
+        ["smithbob"],
+        ["doejane"],
+    )
     assert "written answers not graded yet" in grades.text()
 
 
 def test_canvas_gradebook_export_is_filled_in(tmp_path: Path) -> None:
     _toy_grades(tmp_path, CANVAS_RECORDS, {"doejane": ("7", "false")})
     export = tmp_path / "export.csv"
-    export.write_text("Student,ID,SIS User ID,SIS Login ID,Section,toy (555),Other (556),Current Score\n"
-                      "    Points Possible,,,,,10.00,5.00,(read only)\n"
-                      '"Doe, Jane",12345,s1,jdoe,Chem 101,,4,80\n'
-                      '"Smith, Bob",23456,s2,bsmith,Chem 101,9,5,90\n', encoding="utf-8")
+    export.write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section,toy (555),Other (556),Current Score\n"
+        "    Points Possible,,,,,10.00,5.00,(read only)\n"
+        '"Doe, Jane",12345,s1,jdoe,Chem 101,,4,80\n'
+        '"Smith, Bob",23456,s2,bsmith,Chem 101,9,5,90\n',
+        encoding="utf-8",
+    )
     rows = _csv(grades_file(tmp_path, "toy", template=export).path)
-    assert rows == [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "toy (555)"],
-                    ["    Points Possible", "", "", "", "", "10.00"],
-                    ["Doe, Jane", "12345", "s1", "jdoe", "Chem 101", "7"]]  # Bob has no grade here: his row stays out
+    assert rows == [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "toy (555)"],
+        ["    Points Possible", "", "", "", "", "10.00"],
+        ["Doe, Jane", "12345", "s1", "jdoe", "Chem 101", "7"],
+    ]  # Bob has no grade here: his row stays out
     with pytest.raises(SystemExit, match="0 columns named 'ex99'"):
         grades_file(tmp_path, "toy", template=export, column="ex99")
 
@@ -117,21 +140,47 @@ def test_moodle_files_read_back_as_their_students(tmp_path: Path) -> None:
     _toy_grades(tmp_path, MOODLE_RECORDS, {"4711": ("8", "false"), "4712": ("5", "true")})
     with zipfile.ZipFile(feedback_zip(tmp_path, "toy").path) as zf:
         names = sorted(zf.namelist())
-    assert names == ["Ada Lovelace_4711_assignfeedback_file_/toy.html", "Alan Turing_4712_assignfeedback_file_/toy.html"]
-    assert [moodle_reads(n) for n in names] == [("4711", "assignfeedback_file", "toy.html"),
-                                                ("4712", "assignfeedback_file", "toy.html")]
+    assert names == [
+        "Ada Lovelace_4711_assignfeedback_file_/toy.html",
+        "Alan Turing_4712_assignfeedback_file_/toy.html",
+    ]
+    assert [moodle_reads(n) for n in names] == [
+        ("4711", "assignfeedback_file", "toy.html"),
+        ("4712", "assignfeedback_file", "toy.html"),
+    ]
     rows = _csv(grades_file(tmp_path, "toy", now=datetime.datetime(2024, 3, 6, 9, 30)).path)
-    assert rows[0] == ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum Grade",
-                       "Grade can be changed", "Last modified (submission)", "Last modified (grade)", "Feedback comments"]
-    assert rows[1][:7] == ["Participant 4711", "Ada Lovelace", "ada@example.org", "Submitted for grading", "8", "10", "Yes"]
+    assert rows[0] == [
+        "Identifier",
+        "Full name",
+        "Email address",
+        "Status",
+        "Grade",
+        "Maximum Grade",
+        "Grade can be changed",
+        "Last modified (submission)",
+        "Last modified (grade)",
+        "Feedback comments",
+    ]
+    assert rows[1][:7] == [
+        "Participant 4711",
+        "Ada Lovelace",
+        "ada@example.org",
+        "Submitted for grading",
+        "8",
+        "10",
+        "Yes",
+    ]
     assert rows[1][8] == "Wednesday, 6 March 2024, 9:30 AM"
     assert rows[2][0] == "Participant 4712" and "not graded yet" in rows[2][9]
     # Moodle's own worksheet, filled in: every row and column kept
     sheet = tmp_path / "Grades-toy.csv"
-    sheet.write_text("Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
-                     "Last modified (submission),Last modified (grade),Feedback comments\n"
-                     "Participant 4711,Ada Lovelace,ada@example.org,Submitted for grading,,10.00,Yes,x,-,\n"
-                     "Participant 4799,Nobody Here,n@example.org,No submission,,10.00,Yes,-,-,\n", encoding="utf-8")
+    sheet.write_text(
+        "Identifier,Full name,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
+        "Last modified (submission),Last modified (grade),Feedback comments\n"
+        "Participant 4711,Ada Lovelace,ada@example.org,Submitted for grading,,10.00,Yes,x,-,\n"
+        "Participant 4799,Nobody Here,n@example.org,No submission,,10.00,Yes,-,-,\n",
+        encoding="utf-8",
+    )
     rows = _csv(grades_file(tmp_path, "toy", template=sheet).path)
     assert [r[4] for r in rows[1:]] == ["8", ""] and rows[2][1] == "Nobody Here" and rows[1][8] == "-"
     bad = tmp_path / "bad.csv"
@@ -159,13 +208,25 @@ def test_clear_errors(tmp_path: Path) -> None:
 
 STUDENT_DATA = [
     "grades.csv",  # `nbgrader export` run by hand at the root
-    "submissions.zip", "Grades-ex01_ridge.csv", "2024-03-06T0930_Grades-CHEM101.csv",  # LMS downloads at the root
-    "submitted/doejane/ex01_ridge/ex01_ridge.ipynb", "submitted/doejane/ex01_ridge/timestamp.txt",
-    "submitted/.lms/ex01_ridge.csv", "submitted/.lms/replaced/ex01_ridge/doejane/20240306T093000Z.ipynb",
-    "autograded/doejane/ex01_ridge/ex01_ridge.ipynb", "feedback/doejane/ex01_ridge/ex01_ridge.html",
-    "grades/ex01_ridge.csv", "grades/gradebook.csv", "grades/ex01_ridge-canvas.csv", "grades/ex01_ridge-moodle.csv",
-    "grades/ex01_ridge-feedback-canvas.zip", "grades/ex01_ridge-feedback-moodle.zip",
-    "downloaded/ex01_ridge/archive/x.zip", "gradebook.db", "gradebook.db-journal", ".grading.lock",
+    "submissions.zip",
+    "Grades-ex01_ridge.csv",
+    "2024-03-06T0930_Grades-CHEM101.csv",  # LMS downloads at the root
+    "submitted/doejane/ex01_ridge/ex01_ridge.ipynb",
+    "submitted/doejane/ex01_ridge/timestamp.txt",
+    "submitted/.lms/ex01_ridge.csv",
+    "submitted/.lms/replaced/ex01_ridge/doejane/20240306T093000Z.ipynb",
+    "autograded/doejane/ex01_ridge/ex01_ridge.ipynb",
+    "feedback/doejane/ex01_ridge/ex01_ridge.html",
+    "grades/ex01_ridge.csv",
+    "grades/gradebook.csv",
+    "grades/ex01_ridge-canvas.csv",
+    "grades/ex01_ridge-moodle.csv",
+    "grades/ex01_ridge-feedback-canvas.zip",
+    "grades/ex01_ridge-feedback-moodle.zip",
+    "downloaded/ex01_ridge/archive/x.zip",
+    "gradebook.db",
+    "gradebook.db-journal",
+    ".grading.lock",
 ]
 
 
@@ -179,23 +240,31 @@ def test_git_ignores_every_place_student_data_lands(tmp_path: Path) -> None:
         (repo / name).write_text("student data")
     (repo / "data").mkdir()
     (repo / "data" / "solubility.csv").write_text("course data")  # the course's own CSVs stay visible
-    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo,
-                            capture_output=True, text=True, check=True).stdout.splitlines()
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert sorted(line[3:] for line in status) == [".gitignore", "data/solubility.csv"]
-    ignored = subprocess.run(["git", "check-ignore", "--no-index", *STUDENT_DATA], cwd=repo,
-                             capture_output=True, text=True).stdout.split()
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *STUDENT_DATA], cwd=repo, capture_output=True, text=True
+    ).stdout.split()
     assert sorted(ignored) == sorted(STUDENT_DATA)
     # and nothing the repository tracks is ignored
-    tracked_but_ignored = subprocess.run(["git", "ls-files", "-ci", "--exclude-standard"], cwd=REPO_ROOT,
-                                         capture_output=True, text=True).stdout
+    tracked_but_ignored = subprocess.run(
+        ["git", "ls-files", "-ci", "--exclude-standard"], cwd=REPO_ROOT, capture_output=True, text=True
+    ).stdout
     assert tracked_but_ignored == ""
 
 
 # --- make export ----------------------------------------------------------------------------------
 
 
-def test_make_export_writes_into_grades_with_the_venvs_nbgrader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    dry = subprocess.run(["make", "-n", "-o", ".venv/.installed", "export"], cwd=REPO_ROOT, capture_output=True, text=True)
+@pytest.mark.slow  # runs nbgrader or a notebook: not in make test-fast
+def test_make_export_writes_into_grades_with_the_venvs_nbgrader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dry = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "export"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
     assert dry.returncode == 0, dry.stderr
     command = [line for line in dry.stdout.splitlines() if "nbgrader export" in line]
     assert command == [".venv/bin/nbgrader export --to grades/gradebook.csv"]
@@ -205,15 +274,23 @@ def test_make_export_writes_into_grades_with_the_venvs_nbgrader(tmp_path: Path, 
     course = tmp_path / "course"
     course.mkdir()
     shutil.copy(REPO_ROOT / "nbgrader_config.py", course)
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{sys.exec_prefix}/bin:/usr/bin:/bin")  # nbgrader runs alembic
+    monkeypatch.setenv(
+        "PATH", f"{Path(sys.executable).parent}:{sys.exec_prefix}/bin:/usr/bin:/bin"
+    )  # nbgrader runs alembic
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         gb.add_assignment("toy")
         gb.add_student("doejane")
     (course / "grades").mkdir()
     # a shell without the venv: PATH as the Makefile sets it (`export PATH := $(CURDIR)/$(BIN):$(PATH)`)
     env = {"PATH": f"{REPO_ROOT / '.venv' / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([str(REPO_ROOT / command[0].split()[0]), *command[0].split()[1:]], cwd=course, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(REPO_ROOT / command[0].split()[0]), *command[0].split()[1:]],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "doejane" in (course / "grades" / "gradebook.csv").read_text()
     assert not (course / "grades.csv").exists()
@@ -228,6 +305,7 @@ def _submission(replace: dict[str, str]) -> str:
     return nbformat.writes(released_with(ASSIGNMENT, replace))
 
 
+@pytest.mark.slow  # runs nbgrader or a notebook: not in make test-fast
 def test_round_trip_download_collect_grade_feedback_and_grades(tmp_path: Path) -> None:
     from tests.mutants.ex01_ridge import MUTANTS
     from tests.test_exercises import _env
@@ -236,9 +314,12 @@ def test_round_trip_download_collect_grade_feedback_and_grades(tmp_path: Path) -
     course.mkdir()
     shutil.copy(REPO_ROOT / "nbgrader_config.py", course)
     shutil.copytree(REPO_ROOT / "solutions" / ASSIGNMENT, course / "solutions" / ASSIGNMENT)
+    copy_helpers(course)
     wrong = next(iter(MUTANTS.values()))
-    canvas = {"doejane_12345_67890_ex01_ridge.ipynb": _submission({}),
-              "smithbob_LATE_23456_78901_ex01_ridge-1.ipynb": _submission(wrong)}
+    canvas = {
+        "doejane_12345_67890_ex01_ridge.ipynb": _submission({}),
+        "smithbob_LATE_23456_78901_ex01_ridge-1.ipynb": _submission(wrong),
+    }
     moodle = {"Ada Lovelace_4711_assignsubmission_file_/ex01_ridge.ipynb": _submission({})}
     for name, members in (("canvas.zip", canvas), ("moodle.zip", moodle)):
         with zipfile.ZipFile(tmp_path / name, "w") as zf:
@@ -247,8 +328,14 @@ def test_round_trip_download_collect_grade_feedback_and_grades(tmp_path: Path) -
         collect_zip(course, ASSIGNMENT, tmp_path / name)
 
     def grading(*args: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "grading", "--root", str(course), *args], cwd=REPO_ROOT,
-                                env=_env(), capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            [sys.executable, "-m", "grading", "--root", str(course), *args],
+            cwd=REPO_ROOT,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         return result.stdout
 
@@ -262,7 +349,9 @@ def test_round_trip_download_collect_grade_feedback_and_grades(tmp_path: Path) -
     with zipfile.ZipFile(course / "grades" / f"{ASSIGNMENT}-feedback-canvas.zip") as zf:
         pages = {canvas_reads(n): zf.read(n) for n in zf.namelist()}
     assert set(pages) == {canvas_reads(m) for m in canvas} == {("12345", "67890"), ("23456", "78901")}
-    assert pages[("12345", "67890")] == (course / "feedback" / "doejane" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_bytes()
+    assert (
+        pages[("12345", "67890")] == (course / "feedback" / "doejane" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_bytes()
+    )
     out = grading("grades-lms", ASSIGNMENT, "--lms", "canvas")
     assert "late (as the LMS said): smithbob" in out
     rows = _csv(course / "grades" / f"{ASSIGNMENT}-canvas.csv")

@@ -82,10 +82,13 @@ def test_an_ordinary_user_grades_with_the_same_guarantees(public_tmp: Path) -> N
     cases = {k: v for k, v in attacks(0, root).items() if k in CASES}
     for student, (answer, _score, _flags) in cases.items():
         submit(root, student, checked_student(answer))
-    argv, user = _as_ordinary_user([sys.executable, "-m", "grading", "--root", str(root), "grade", "toy", "--workers", "2"], root)
+    argv, user = _as_ordinary_user(
+        [sys.executable, "-m", "grading", "--root", str(root), "grade", "toy", "--workers", "2"], root
+    )
     repo = Path(__file__).resolve().parents[2]
-    result = subprocess.run(argv, cwd=repo, capture_output=True, text=True, timeout=600,
-                            env={**os.environ, "PYTHONPATH": str(repo)})
+    result = subprocess.run(
+        argv, cwd=repo, capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(repo)}
+    )
     out = result.stdout + result.stderr
     print(f"\ngraded as {user}:\n" + "\n".join(line for line in out.splitlines() if not line.startswith("[")))
     assert result.returncode == 0, out[-3000:]
@@ -104,5 +107,7 @@ def test_an_ordinary_user_grades_with_the_same_guarantees(public_tmp: Path) -> N
     if user == "nobody":
         owners = {p.stat().st_uid for p in (root / "grades").iterdir()}
         assert owners == {pwd.getpwnam("nobody").pw_uid}, "grading did not run as the ordinary user"
-    leftovers = [p.info["cmdline"] for p in psutil.process_iter(["cmdline"]) if MARK in " ".join(p.info["cmdline"] or [])]
+    leftovers = [
+        p.info["cmdline"] for p in psutil.process_iter(["cmdline"]) if MARK in " ".join(p.info["cmdline"] or [])
+    ]
     assert leftovers == [], leftovers

@@ -67,9 +67,15 @@ def _edit_test(nb):
 CASES = {
     "ok_correct": (student_notebook(GOOD), 3, set(), ""),
     "ok_wrong": (student_notebook(WRONG), 0, set(), ""),
-    "ok_stderr": (student_notebook(
-        "import sys, warnings\nwarnings.warn('this API is deprecated', DeprecationWarning)\n"
-        "print('debug output', file=sys.stderr)\n" + GOOD), 3, set(), ""),
+    "ok_stderr": (
+        student_notebook(
+            "import sys, warnings\nwarnings.warn('this API is deprecated', DeprecationWarning)\n"
+            "print('debug output', file=sys.stderr)\n" + GOOD
+        ),
+        3,
+        set(),
+        "",
+    ),
     "ok_sys_exit": (student_notebook(GOOD + "import sys\nsys.exit(0)\n"), 3, set(), ""),
     "bad_json": ('{"cells": [', 0, {"invalid-json"}, "not valid JSON"),
     "bad_bytes": (b"\xff\xfe\x00garbage\x80", 0, {"undecodable"}, "not UTF-8"),
@@ -80,18 +86,46 @@ CASES = {
     "duplicate_answer": (_with(student_notebook(GOOD), _dup_answer), 3, {"duplicate-cell"}, "appears twice"),
     "duplicate_ids": (_with(student_notebook(GOOD), _dup_ids), 3, set(), ""),
     "deleted_test": (_with(student_notebook(GOOD), lambda nb: nb.cells.pop(3)), 3, {"restored-cell"}, "test_float"),
-    "deleted_answer": (_with(student_notebook(GOOD), lambda nb: nb.cells.pop(1)), 0, {"restored-cell"}, "answer cell 'add' was deleted"),
-    "edited_tests": (_with(student_notebook(WRONG), _edit_test), 0, {"edited-test-cell"}, "instructor's version was graded"),
+    "deleted_answer": (
+        _with(student_notebook(GOOD), lambda nb: nb.cells.pop(1)),
+        0,
+        {"restored-cell"},
+        "answer cell 'add' was deleted",
+    ),
+    "edited_tests": (
+        _with(student_notebook(WRONG), _edit_test),
+        0,
+        {"edited-test-cell"},
+        "instructor's version was graded",
+    ),
     "changed_points": (_with(student_notebook(GOOD), _points), 3, {"metadata-changed"}, "test_add"),
-    "renamed_grade_id": (_with(student_notebook(GOOD), _rename_grade_id), 3, {"unknown-grade-id", "restored-cell"}, "add_renamed"),
+    "renamed_grade_id": (
+        _with(student_notebook(GOOD), _rename_grade_id),
+        3,
+        {"unknown-grade-id", "restored-cell"},
+        "add_renamed",
+    ),
     "kernelspec": (_with(student_notebook(GOOD), _kernelspec), 3, {"kernelspec"}, "kernel was changed"),
     "os_exit": (student_notebook(GOOD + "import os\nos._exit(3)\n"), 0, {"kernel-died"}, "kernel died"),
     "infinite_loop": (student_notebook(GOOD + "while True:\n    pass\n"), 3, {"timeout"}, "time limit"),
-    "ignores_sigint": (student_notebook(
-        GOOD + "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"),
-        0, {"timeout"}, "time limit"),
-    "huge_output": (student_notebook(GOOD + "for _ in range(2000):\n    print('x' * 10_000)\n"), 3, {"output-truncated"}, "output was cut"),
-    "endless_output": (student_notebook(GOOD + "while True:\n    print('y' * 100_000)\n"), 3, {"timeout"}, "time limit"),
+    "ignores_sigint": (
+        student_notebook(GOOD + "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"),
+        0,
+        {"timeout"},
+        "time limit",
+    ),
+    "huge_output": (
+        student_notebook(GOOD + "for _ in range(2000):\n    print('x' * 10_000)\n"),
+        3,
+        {"output-truncated"},
+        "output was cut",
+    ),
+    "endless_output": (
+        student_notebook(GOOD + "while True:\n    print('y' * 100_000)\n"),
+        3,
+        {"timeout"},
+        "time limit",
+    ),
 }
 
 
@@ -195,8 +229,16 @@ def test_rerun_keeps_manual_grades_and_is_idempotent(tmp_path: Path) -> None:
         gb.db.commit()
     grade_assignment(root, "toy", workers=1, limits=LIMITS)
     rows = list(csv.DictReader((root / "grades" / "toy.csv").open()))
-    assert rows == [{"student_id": "alice", "score": "4", "max_score": "4", "needs_manual_grade": "false",
-                     "flags": "", "message": ""}]
+    assert rows == [
+        {
+            "student_id": "alice",
+            "score": "4",
+            "max_score": "4",
+            "needs_manual_grade": "false",
+            "flags": "",
+            "message": "",
+        }
+    ]
 
 
 def test_killed_batch_can_be_rerun_to_completion(tmp_path: Path) -> None:
@@ -212,14 +254,28 @@ def test_killed_batch_can_be_rerun_to_completion(tmp_path: Path) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="mlt"))  # this test's own system temp folder (short: socket paths)
     env = {**os.environ, "TMPDIR": str(scratch)}
     try:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, start_new_session=True, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO_ROOT,
+            start_new_session=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (root / "autograded").exists() and not list(scratch.glob("mlchem-grade-*")):
+        while (
+            time.monotonic() < deadline
+            and not (root / "autograded").exists()
+            and not list(scratch.glob("mlchem-grade-*"))
+        ):
             time.sleep(0.1)
         os.killpg(proc.pid, signal.SIGKILL)  # mid-batch, workers included
         proc.wait()
-        assert not (root / "grades" / "toy.csv").exists() or len((root / "grades" / "toy.csv").read_text().splitlines()) < 7
+        assert (
+            not (root / "grades" / "toy.csv").exists()
+            or len((root / "grades" / "toy.csv").read_text().splitlines()) < 7
+        )
         dead = subprocess.Popen([sys.executable, "-c", "pass"])
         dead.wait()
         (scratch / f"mlchem-grade-{dead.pid}-left").mkdir()  # left by a killed run, whatever the timing above

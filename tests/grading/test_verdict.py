@@ -76,24 +76,39 @@ def _ref(check: str, name: str, **fields) -> dict:
     return {"check": check, "name": name, "rtol": 0.0, "atol": 0.0, **fields}
 
 
-@pytest.mark.parametrize(("ref", "student", "status"), [
-    (_ref("check_close", "w", expected=[1.0, 2.0], rtol=1e-6), {"actual": [1.0, 2.0000001]}, None),
-    (_ref("check_close", "w", expected=[1.0, 2.0]), {"actual": [1.0, 2.5]}, "failed"),
-    (_ref("check_close", "w", expected=[1.0, 2.0]), {"actual": True}, "failed"),
-    (_ref("check_close", "w", expected=[1.0, 2.0]), {"actual": "<_Yes>"}, "failed"),
-    (_ref("check_equal", "top", expected="MolLogP"), {"actual": "MolLogP"}, None),
-    (_ref("check_equal", "top", expected=3), {"actual": 3.0}, "failed"),
-    # consistency: the reference's own values do not matter, only the student's pair
-    (_ref("check_same", "seed", actual=[9.0], other=[9.0]), {"actual": [1.0, 2.0], "other": [1.0, 2.0]}, None),
-    (_ref("check_same", "seed", actual=[9.0], other=[9.0]), {"actual": [1.0, 2.0], "other": [1.0, 3.0]}, "failed"),
-    # property: the predicate and its parameters come from the reference record
-    (_ref("check_property", "rmse", prop="between", expected=[0.5, 1.1]), {"actual": 0.9, "prop": "no_loops"}, None),
-    (_ref("check_property", "rmse", prop="between", expected=[0.5, 1.1]), {"actual": 1.3, "expected": [0, 9]}, "failed"),
-    (_ref("check_property", "rmse", prop="between", expected=[0.5, 1.1]), {"actual": {"x": 1}}, "failed"),
-    (_ref("check_raises", "err", expected="ValueError"), {"actual": ["LinAlgError", "ValueError", "Exception"]}, None),
-    (_ref("check_raises", "err", expected="ValueError"), {"actual": None}, "failed"),
-    (_ref("check_raises", "err", expected="ValueError"), {"actual": ["TypeError", "Exception"]}, "failed"),
-])
+@pytest.mark.parametrize(
+    ("ref", "student", "status"),
+    [
+        (_ref("check_close", "w", expected=[1.0, 2.0], rtol=1e-6), {"actual": [1.0, 2.0000001]}, None),
+        (_ref("check_close", "w", expected=[1.0, 2.0]), {"actual": [1.0, 2.5]}, "failed"),
+        (_ref("check_close", "w", expected=[1.0, 2.0]), {"actual": True}, "failed"),
+        (_ref("check_close", "w", expected=[1.0, 2.0]), {"actual": "<_Yes>"}, "failed"),
+        (_ref("check_equal", "top", expected="MolLogP"), {"actual": "MolLogP"}, None),
+        (_ref("check_equal", "top", expected=3), {"actual": 3.0}, "failed"),
+        # consistency: the reference's own values do not matter, only the student's pair
+        (_ref("check_same", "seed", actual=[9.0], other=[9.0]), {"actual": [1.0, 2.0], "other": [1.0, 2.0]}, None),
+        (_ref("check_same", "seed", actual=[9.0], other=[9.0]), {"actual": [1.0, 2.0], "other": [1.0, 3.0]}, "failed"),
+        # property: the predicate and its parameters come from the reference record
+        (
+            _ref("check_property", "rmse", prop="between", expected=[0.5, 1.1]),
+            {"actual": 0.9, "prop": "no_loops"},
+            None,
+        ),
+        (
+            _ref("check_property", "rmse", prop="between", expected=[0.5, 1.1]),
+            {"actual": 1.3, "expected": [0, 9]},
+            "failed",
+        ),
+        (_ref("check_property", "rmse", prop="between", expected=[0.5, 1.1]), {"actual": {"x": 1}}, "failed"),
+        (
+            _ref("check_raises", "err", expected="ValueError"),
+            {"actual": ["LinAlgError", "ValueError", "Exception"]},
+            None,
+        ),
+        (_ref("check_raises", "err", expected="ValueError"), {"actual": None}, "failed"),
+        (_ref("check_raises", "err", expected="ValueError"), {"actual": ["TypeError", "Exception"]}, "failed"),
+    ],
+)
 def test_judge_by_kind(ref: dict, student: dict, status: str | None) -> None:
     findings = verdict.judge([ref], [{"name": ref["name"], **student}], TRUSTED)
     assert [f.status for f in findings] == ([status] if status else [])
@@ -106,8 +121,13 @@ def test_extra_records_and_missing_ones_fail() -> None:
 
 
 def test_visible_failures_read_like_validate() -> None:
-    findings = verdict.judge([_ref("check_close", "w", expected=[1.0, 2.5])], [{"name": "w", "actual": [1.0, 2.0]}], TRUSTED)
-    assert findings[0].message.startswith("w: expected [1.  2.5], got [1. 2.]") and "1 of 2 values differ" in findings[0].message
+    findings = verdict.judge(
+        [_ref("check_close", "w", expected=[1.0, 2.5])], [{"name": "w", "actual": [1.0, 2.0]}], TRUSTED
+    )
+    assert (
+        findings[0].message.startswith("w: expected [1.  2.5], got [1. 2.]")
+        and "1 of 2 values differ" in findings[0].message
+    )
 
 
 def _sandbox_utils(tmp_path: Path) -> Path:
@@ -121,7 +141,12 @@ def _sandbox_utils(tmp_path: Path) -> Path:
 
 def _record(work: Path, mode: str, code: str) -> list[dict]:
     records = work / "records.jsonl"
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(work), "MLCHEM_CHECK_MODE": mode, "MLCHEM_CHECK_RECORD": str(records)}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(work),
+        "MLCHEM_CHECK_MODE": mode,
+        "MLCHEM_CHECK_RECORD": str(records),
+    }
     result = subprocess.run([sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in records.read_text().splitlines()]
@@ -129,11 +154,13 @@ def _record(work: Path, mode: str, code: str) -> list[dict]:
 
 def test_recorder_records_raw_values_and_decides_nothing_for_students(tmp_path: Path) -> None:
     work = _sandbox_utils(tmp_path)
-    code = ("from utils.checks import *\nimport numpy as np\n"
-            "check_close('w', np.array([1.0, 5.0]), None)\n"
-            "check_same('s', [1.0], [2.0])\n"
-            "check_property('p', 7.0, 'between', None)\n"
-            "check_raises('r', lambda: int('x'), None)\n")
+    code = (
+        "from utils.checks import *\nimport numpy as np\n"
+        "check_close('w', np.array([1.0, 5.0]), None)\n"
+        "check_same('s', [1.0], [2.0])\n"
+        "check_property('p', 7.0, 'between', None)\n"
+        "check_raises('r', lambda: int('x'), None)\n"
+    )
     records = _record(work, "student", code)
     assert [r["name"] for r in records] == ["w", "s", "p", "r"]
     assert records[0] == {"check": "check_close", "name": "w", "actual": [1.0, 5.0]}
@@ -144,11 +171,21 @@ def test_recorder_records_raw_values_and_decides_nothing_for_students(tmp_path: 
 
 def test_recorder_in_reference_mode_records_expectations_and_still_checks(tmp_path: Path) -> None:
     work = _sandbox_utils(tmp_path)
-    records = _record(work, "reference", "from utils.checks import *\ncheck_property('p', 0.7, 'between', (0.5, 1.1))\n"
-                                          "check_close('c', 1.0, 1.0, rtol=1e-3)\n")
+    records = _record(
+        work,
+        "reference",
+        "from utils.checks import *\ncheck_property('p', 0.7, 'between', (0.5, 1.1))\n"
+        "check_close('c', 1.0, 1.0, rtol=1e-3)\n",
+    )
     assert records[0]["prop"] == "between" and records[0]["expected"] == [0.5, 1.1]
     assert records[1]["expected"] == 1.0 and records[1]["rtol"] == 1e-3
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(work), "MLCHEM_CHECK_MODE": "reference"}
-    failing = subprocess.run([sys.executable, "-c", "from utils.checks import *\ncheck_close('c', 1.0, 2.0)"],
-                             cwd=work, env=env, capture_output=True, text=True, timeout=60)
+    failing = subprocess.run(
+        [sys.executable, "-c", "from utils.checks import *\ncheck_close('c', 1.0, 2.0)"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert failing.returncode != 0 and "c: expected" in failing.stderr
