@@ -12,9 +12,7 @@ from utils.paths import REPO_ROOT
 
 #: Every notebook that must run top to bottom: lectures and instructor solutions.
 #: (Released exercises are not run: they raise NotImplementedError by design.)
-NOTEBOOKS: list[Path] = sorted(
-    [*REPO_ROOT.glob("lectures/*.ipynb"), *REPO_ROOT.glob("solutions/*/*.ipynb")]
-)
+NOTEBOOKS: list[Path] = sorted([*REPO_ROOT.glob("lectures/*.ipynb"), *REPO_ROOT.glob("solutions/*/*.ipynb")])
 
 BUDGET_SECONDS = 60.0
 BUDGET_MIB = 1024.0

@@ -14,8 +14,20 @@ from utils.paths import REPO_ROOT
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-_NOT_COPIED = {".venv", ".venv-bench", ".git", "__pycache__", ".ipynb_checkpoints", ".pytest_cache",
-               "submitted", "autograded", "feedback", "grades", "downloaded", ".exchange"}
+_NOT_COPIED = {
+    ".venv",
+    ".venv-bench",
+    ".git",
+    "__pycache__",
+    ".ipynb_checkpoints",
+    ".pytest_cache",
+    "submitted",
+    "autograded",
+    "feedback",
+    "grades",
+    "downloaded",
+    ".exchange",
+}
 
 
 def copy_repo(dest: Path) -> Path:

@@ -29,7 +29,9 @@ def test_gp_mean_is_kernel_ridge_and_std_follows_the_formula() -> None:
     krr = KernelRidge(kernel="precomputed", alpha=gp.alpha).fit(kernel(x), y)
     assert np.allclose(mean, krr.predict(kernel(grid, x)), atol=1e-8)
     k_star = kernel(grid, x)
-    var = np.diag(kernel(grid)) - np.einsum("ij,ji->i", k_star, np.linalg.solve(kernel(x) + gp.alpha * np.eye(12), k_star.T))
+    var = np.diag(kernel(grid)) - np.einsum(
+        "ij,ji->i", k_star, np.linalg.solve(kernel(x) + gp.alpha * np.eye(12), k_star.T)
+    )
     assert np.allclose(std, np.sqrt(np.clip(var, 0, None)), atol=1e-6)
     assert std[0] > 10 * std[np.argmin(np.abs(grid[:, 0] - x[0, 0]))]  # far from data the GP is unsure
 

@@ -18,7 +18,9 @@ def dockerfile(tmp_path_factory: pytest.TempPathFactory) -> str:
     repo2docker = Path(sys.executable).parent / "repo2docker"
     out = subprocess.run(
         [str(repo2docker), "--no-build", "--debug", str(REPO_ROOT)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
         cwd=tmp_path_factory.mktemp("r2d"),
     )
     assert out.returncode == 0, out.stderr[-3000:]
@@ -37,7 +39,7 @@ def test_dockerfile_installs_the_pinned_requirements(dockerfile: str) -> None:
 
 def test_dockerfile_runs_postbuild_and_start(dockerfile: str) -> None:
     assert "RUN ./binder/postBuild" in dockerfile
-    assert dockerfile.find("binder/requirements.txt\"") < dockerfile.find("RUN ./binder/postBuild")
+    assert dockerfile.find('binder/requirements.txt"') < dockerfile.find("RUN ./binder/postBuild")
     assert 'R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in dockerfile
 
 
@@ -49,8 +51,7 @@ def test_postbuild_in_a_scratch_environment(tmp_path: Path, clean_env: dict[str,
     home.mkdir()
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    env = {**clean_env, "HOME": str(home), "PATH": f"{venv / 'bin'}:{clean_env['PATH']}",
-           "VIRTUAL_ENV": str(venv)}
+    env = {**clean_env, "HOME": str(home), "PATH": f"{venv / 'bin'}:{clean_env['PATH']}", "VIRTUAL_ENV": str(venv)}
     env.pop("PYTHONPATH", None)
 
     def run(*cmd: str, cwd: Path = repo) -> subprocess.CompletedProcess[str]:

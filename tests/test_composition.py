@@ -56,8 +56,12 @@ def test_formulas_parse_as_by_hand(formula: str, expected: dict[str, float]) -> 
     ],
 )
 def test_bad_formulas_are_named_in_the_error(formula: str, message: str) -> None:
-    with pytest.raises(ValueError, match=f"formula {formula!r}".replace("(", "\\(").replace(")", "\\)")
-                       .replace("[", "\\[").replace("]", "\\]") + ".*" + message):
+    with pytest.raises(
+        ValueError,
+        match=f"formula {formula!r}".replace("(", "\\(").replace(")", "\\)").replace("[", "\\[").replace("]", "\\]")
+        + ".*"
+        + message,
+    ):
         parse_formula(formula)
 
 
@@ -70,12 +74,14 @@ def test_magpie_statistics_by_hand_for_nacl_and_fe2o3() -> None:
     elements = load_elements()
     f = composition_features(["NaCl", "Fe2O3"], properties=["pauling_electronegativity", "atomic_mass"])
     assert list(f.columns) == [f"{p}_{s}" for p in ("pauling_electronegativity", "atomic_mass") for s in STATISTICS] + [
-        "n_elements"]
+        "n_elements"
+    ]
     chi = elements.set_index("symbol")["pauling_electronegativity"]
     mean = 0.4 * chi["Fe"] + 0.6 * chi["O"]
     assert f.loc[1, "pauling_electronegativity_mean"] == pytest.approx(mean)
     assert f.loc[1, "pauling_electronegativity_avg_dev"] == pytest.approx(
-        0.4 * abs(chi["Fe"] - mean) + 0.6 * abs(chi["O"] - mean))
+        0.4 * abs(chi["Fe"] - mean) + 0.6 * abs(chi["O"] - mean)
+    )
     assert f.loc[0, "pauling_electronegativity_range"] == pytest.approx(chi["Cl"] - chi["Na"])
     assert f.loc[0, "atomic_mass_mean"] == pytest.approx(58.44 / 2, abs=0.01)  # NaCl: 58.44 g/mol over two atoms
     assert f["n_elements"].tolist() == [2.0, 2.0]
@@ -107,8 +113,10 @@ def test_dataset_refuses_missing_targets_and_groups_polymorphs() -> None:
 
 
 @settings(max_examples=60, deadline=None, database=None)
-@given(st.lists(st.tuples(st.sampled_from(ELEMENT_SYMBOLS[:86]), st.integers(1, 12)), min_size=1, max_size=5),
-       st.integers(1, 4))
+@given(
+    st.lists(st.tuples(st.sampled_from(ELEMENT_SYMBOLS[:86]), st.integers(1, 12)), min_size=1, max_size=5),
+    st.integers(1, 4),
+)
 def test_a_written_formula_parses_back_and_scaling_keeps_the_key(parts: list[tuple[str, int]], k: int) -> None:
     formula = "".join(f"{e}{n}" for e, n in parts)
     expected: dict[str, float] = {}

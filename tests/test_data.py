@@ -21,17 +21,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utils import data
+from utils import data, optional_data
 from utils.paths import DATA_DIR, REPO_ROOT
 
-LOADERS = [data.load_qm9, data.load_solubility, data.load_freesolv, data.load_elements,
-           data.load_mp_transport, data.load_mof_racs]
+LOADERS = [
+    data.load_qm9,
+    data.load_solubility,
+    data.load_freesolv,
+    data.load_elements,
+    data.load_mp_transport,
+    data.load_mof_racs,
+]
 
 
 def _readme_rows() -> dict[str, dict[str, str]]:
     """Rows of the table in data/README.md, keyed by file name."""
     rows = {}
-    lines = [l for l in (DATA_DIR / "README.md").read_text().splitlines() if l.startswith("| `")]
+    lines = [row for row in (DATA_DIR / "README.md").read_text().splitlines() if row.startswith("| `")]
     for line in lines:
         cells = [c.strip() for c in line.strip("|").split("|")]
         if not cells[0].strip("`").endswith((".csv", ".csv.gz")):
@@ -147,8 +153,7 @@ def test_freesolv_and_elements() -> None:
 
 def test_mp_transport_columns_and_values() -> None:
     mp = data.load_mp_transport()
-    assert mp.columns.tolist() == ["mp_id", "formula", "m_eff_p_me", "m_eff_n_me",
-                                   "seebeck_p_uv_k", "seebeck_n_uv_k"]
+    assert mp.columns.tolist() == ["mp_id", "formula", "m_eff_p_me", "m_eff_n_me", "seebeck_p_uv_k", "seebeck_n_uv_k"]
     assert len(mp) == 47737 and mp.index.tolist() == list(range(47737))
     assert all(isinstance(v, str) for v in mp["mp_id"].iloc[::997]) and mp["mp_id"].is_unique
     assert (mp.dtypes.iloc[2:] == np.float64).all()
@@ -192,8 +197,7 @@ def test_mof_racs_columns_and_units() -> None:
     # Zeo++ units: volumetric (per cm³) = gravimetric (per g) × density (g/cm³).
     rho = mof["density [g/cm^3]"]
     np.testing.assert_allclose(mof["total_SA_volumetric"], mof["total_SA_gravimetric"] * rho, rtol=1e-6)
-    np.testing.assert_allclose(mof["total_POV_volumetric"], mof["total_POV_gravimetric"] * rho,
-                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(mof["total_POV_volumetric"], mof["total_POV_gravimetric"] * rho, rtol=1e-4, atol=1e-6)
     assert mof["total_POV_volumetric"].between(0, 1).all() and rho.between(0.1, 5).all()
     assert ((mof["Df"] <= mof["Dif"]) & (mof["Dif"] <= mof["Di"])).all() and mof["Di"].between(2, 50).all()
 
@@ -206,8 +210,15 @@ def test_mof_rac_table_covers_every_rac_column() -> None:
     assert all(pd.api.types.is_string_dtype(racs[c]) for c in ("scope", "part", "property"))
     assert racs["difference"].dtype == bool and racs["depth"].dtype == np.int64
     counts = racs.groupby(["scope", "difference"]).size().to_dict()
-    assert counts == {("f-lig", False): 20, ("func", False): 24, ("func", True): 24, ("lc", False): 24,
-                      ("lc", True): 24, ("mc", False): 20, ("mc", True): 20}
+    assert counts == {
+        ("f-lig", False): 20,
+        ("func", False): 24,
+        ("func", True): 24,
+        ("lc", False): 24,
+        ("lc", True): 24,
+        ("mc", False): 20,
+        ("mc", True): 20,
+    }
     assert set(racs["property"]) == set(data.MOF_RAC_PROPERTIES) and set(racs["depth"]) == {0, 1, 2, 3}
     assert racs.groupby("part").size().to_dict() == {"functional_group": 48, "linker": 68, "metal": 40}
     # The name says it: difference RACs carry "D_", each scope its infix.
@@ -267,9 +278,14 @@ def test_modified_or_missing_file_is_refused(tmp_path: Path, name: str) -> None:
     shutil.copy(DATA_DIR / name, tmp_path / name)
     with (tmp_path / name).open("a") as handle:
         handle.write("tampered\n")
-    loader = {"qm9_heavy7.csv": data.load_qm9, "solubility.csv": data.load_solubility,
-              "freesolv.csv": data.load_freesolv, "elements.csv": data.load_elements,
-              "mp_transport.csv.gz": data.load_mp_transport, "mof_racs.csv.gz": data.load_mof_racs}[name]
+    loader = {
+        "qm9_heavy7.csv": data.load_qm9,
+        "solubility.csv": data.load_solubility,
+        "freesolv.csv": data.load_freesolv,
+        "elements.csv": data.load_elements,
+        "mp_transport.csv.gz": data.load_mp_transport,
+        "mof_racs.csv.gz": data.load_mof_racs,
+    }[name]
     with pytest.raises(data.DataIntegrityError, match=f"{re.escape(name)} was modified"):
         loader(data_dir=tmp_path)
     (tmp_path / name).unlink()
@@ -285,7 +301,8 @@ def test_import_loads_nothing() -> None:
 
 def _data_packages_installed() -> bool:
     pins = dict(
-        line.split("==") for line in (REPO_ROOT / "requirements" / "data.txt").read_text().splitlines()
+        line.split("==")
+        for line in (REPO_ROOT / "requirements" / "data.txt").read_text().splitlines()
         if "==" in line and not line.startswith("#")
     )
     try:
@@ -301,7 +318,9 @@ def _data_packages_installed() -> bool:
 def test_build_reproduces_committed_files(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, str(REPO_ROOT / "scripts" / "build_data.py"), "--out", str(tmp_path)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     for name in data.CHECKSUMS:
         assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), f"{name} differs"
@@ -328,8 +347,11 @@ def local_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tu
 
 
 def _matminer_file(path: Path) -> str:
-    table = {"columns": ["formula", "yield strength"], "index": [0, 1],
-             "data": [["Fe0.7Cr0.2Ni0.1", 1.2], ["Fe0.9C0.1", 0.9]]}
+    table = {
+        "columns": ["formula", "yield strength"],
+        "index": [0, 1],
+        "data": [["Fe0.7Cr0.2Ni0.1", 1.2], ["Fe0.9C0.1", 0.9]],
+    }
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         json.dump(table, handle)
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -338,33 +360,33 @@ def _matminer_file(path: Path) -> str:
 def test_optional_download_verifies_and_caches(local_server, tmp_path: Path) -> None:
     base, root = local_server
     sha = _matminer_file(root / "steels.json.gz")
-    registry = {"steels": data.OptionalDataset("steels.json.gz", f"{base}/steels.json.gz", sha, "", "")}
+    registry = {"steels": optional_data.OptionalDataset("steels.json.gz", f"{base}/steels.json.gz", sha, "", "")}
     cache = tmp_path / "cache"
-    df = data.fetch_optional("steels", cache_dir=cache, progressbar=False, _registry=registry)
+    df = optional_data.fetch_optional("steels", cache_dir=cache, progressbar=False, _registry=registry)
     assert df.shape == (2, 2) and df["yield strength"].tolist() == [1.2, 0.9]
     (root / "steels.json.gz").unlink()  # second call is served from the cache
-    again = data.fetch_optional("steels", cache_dir=cache, progressbar=False, _registry=registry)
+    again = optional_data.fetch_optional("steels", cache_dir=cache, progressbar=False, _registry=registry)
     pd.testing.assert_frame_equal(df, again)
 
 
 def test_optional_download_with_wrong_hash_caches_nothing(local_server, tmp_path: Path) -> None:
     base, root = local_server
     _matminer_file(root / "steels.json.gz")
-    registry = {"steels": data.OptionalDataset("steels.json.gz", f"{base}/steels.json.gz", "0" * 64, "", "")}
+    registry = {"steels": optional_data.OptionalDataset("steels.json.gz", f"{base}/steels.json.gz", "0" * 64, "", "")}
     cache = tmp_path / "cache"
     with pytest.raises(data.DataIntegrityError, match=r"steels\.json\.gz .* does not match"):
-        data.fetch_optional("steels", cache_dir=cache, progressbar=False, _registry=registry)
+        optional_data.fetch_optional("steels", cache_dir=cache, progressbar=False, _registry=registry)
     assert not any(p.is_file() for p in cache.rglob("*")), "a corrupted download was cached"
 
 
 def test_optional_download_offline_names_file_and_url(tmp_path: Path) -> None:
     with socket_closed_port() as port:
         url = f"http://127.0.0.1:{port}/steels.json.gz"
-        registry = {"steels": data.OptionalDataset("steels.json.gz", url, "0" * 64, "", "")}
+        registry = {"steels": optional_data.OptionalDataset("steels.json.gz", url, "0" * 64, "", "")}
         with pytest.raises(ConnectionError, match=re.escape(f"steels.json.gz from {url}")):
-            data.fetch_optional("steels", cache_dir=tmp_path, progressbar=False, _registry=registry)
+            optional_data.fetch_optional("steels", cache_dir=tmp_path, progressbar=False, _registry=registry)
     with pytest.raises(KeyError, match="unknown optional dataset"):
-        data.fetch_optional("qm7")
+        optional_data.fetch_optional("qm7")
 
 
 class socket_closed_port:
@@ -382,6 +404,6 @@ class socket_closed_port:
 
 
 def test_optional_registry_pins_published_hashes() -> None:
-    for entry in data.OPTIONAL_DATASETS.values():
+    for entry in optional_data.OPTIONAL_DATASETS.values():
         assert re.fullmatch(r"[0-9a-f]{64}", entry.sha256)
         assert entry.url.startswith("https://")

@@ -36,9 +36,9 @@ def test_same_molecule_different_smiles() -> None:
 
 
 def test_bad_input_is_named() -> None:
-    with pytest.raises(ValueError, match=r"'C1CC' \(entry 1\)"):
+    with pytest.raises(ValueError, match=r"smiles\[1\] must be a SMILES that RDKit can parse, got 'C1CC'"):
         rdkit_descriptors(["CC", "C1CC"], names=["MolWt"])
     with pytest.raises(ValueError, match="unknown RDKit descriptor"):
         rdkit_descriptors(["CC"], names=["NotADescriptor"])
-    with pytest.raises(ValueError, match="not one string"):
+    with pytest.raises(ValueError, match="got one string"):
         rdkit_descriptors("CCO", names=["MolWt"])

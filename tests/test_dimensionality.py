@@ -48,8 +48,7 @@ def test_ratio_rejects_bad_input() -> None:
 
 @pytest.mark.parametrize("distribution", ["uniform", "normal"])
 def test_concentration_grows_with_dimension(distribution: str) -> None:
-    table = distance_concentration([1, 10, 100, 1000], n_points=300, n_queries=30, seed=0,
-                                   distribution=distribution)
+    table = distance_concentration([1, 10, 100, 1000], n_points=300, n_queries=30, seed=0, distribution=distribution)
     assert table["d"].tolist() == [1, 10, 100, 1000]
     assert np.all(np.diff(table["mean_ratio"]) > 0)
     assert np.all(np.diff(table["relative_contrast"]) < 0)
@@ -133,8 +132,13 @@ def test_best_pair_is_a_selector_for_pipelines_and_cross_validation() -> None:
     selector = BestPairSelector().fit(X, y)
     assert selector.get_feature_names_out().tolist() == ["b", "e"]
     assert selector.transform(X).shape == (80, 2)
-    scores = cross_val_score(make_pipeline(BestPairSelector(), LinearRegression()), X, y,
-                             cv=KFold(4, shuffle=True, random_state=0), scoring="neg_mean_absolute_error")
+    scores = cross_val_score(
+        make_pipeline(BestPairSelector(), LinearRegression()),
+        X,
+        y,
+        cv=KFold(4, shuffle=True, random_state=0),
+        scoring="neg_mean_absolute_error",
+    )
     assert -scores.mean() < 0.2
 
 

@@ -52,9 +52,17 @@ def test_groups_extend_the_student_environment_without_changing_it() -> None:
 
 def test_the_known_good_stack_is_pinned() -> None:
     expected = {
-        "jupyterlab": "4.6.", "notebook": "7.6.", "nbgrader": "0.9.6", "numpy": "2.4.",
-        "scipy": "1.17.", "scikit-learn": "1.9.", "rdkit": "2026.9.", "pandas": "3.1.",
-        "matplotlib": "3.11.", "ipywidgets": "8.1.", "pooch": "1.9.",
+        "jupyterlab": "4.6.",
+        "notebook": "7.6.",
+        "nbgrader": "0.9.6",
+        "numpy": "2.4.",
+        "scipy": "1.17.",
+        "scikit-learn": "1.9.",
+        "rdkit": "2026.9.",
+        "pandas": "3.1.",
+        "matplotlib": "3.11.",
+        "ipywidgets": "8.1.",
+        "pooch": "1.9.",
         "tqdm": "4.70.",
     }
     for name, prefix in expected.items():
@@ -117,7 +125,9 @@ def test_running_environment_matches_the_pins() -> None:
 
 #: Student packages no notebook imports, and why they are pinned all the same.
 NOT_IMPORTED = {
-    "jupyterlab": "serves the notebooks", "notebook": "serves the notebooks", "ipykernel": "runs them",
+    "jupyterlab": "serves the notebooks",
+    "notebook": "serves the notebooks",
+    "ipykernel": "runs them",
     "nbgrader": "Validate, the Assignments panel and the formgrader",
     "nbgitpuller": "course updates that keep students' edits (make update, hub links)",
     "tqdm": "pooch's progress bar when utils.data fetches a file",
@@ -130,8 +140,12 @@ def test_every_student_package_is_used() -> None:
     """A pin in the student environment costs every student its install: each is imported by
     utils or a notebook, or listed in NOT_IMPORTED with its reason (seaborn was pinned and
     imported nowhere, and was dropped)."""
-    sources = [p.read_text(encoding="utf-8") for folder in ("utils", "lectures", "solutions")
-               for p in (REPO_ROOT / folder).rglob("*") if p.suffix in (".py", ".ipynb")]
+    sources = [
+        p.read_text(encoding="utf-8")
+        for folder in ("utils", "lectures", "solutions")
+        for p in (REPO_ROOT / folder).rglob("*")
+        if p.suffix in (".py", ".ipynb")
+    ]
     for dist in BASE:
         if dist in NOT_IMPORTED:
             continue

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import importlib
-import json
 import re
 import shutil
 import subprocess
@@ -32,8 +31,9 @@ def _env() -> dict[str, str]:
 
 
 def _nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=_env(),
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course, env=_env(), capture_output=True, text=True, timeout=900
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
     return result
@@ -55,8 +55,11 @@ def _course(dest: Path, assignment: str, visible_only: bool = False) -> Path:
 def _answers(assignment: str) -> dict[str, str]:
     """The instructor's answer for every answer cell, without the solution markers."""
     nb = nbformat.read(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    return {
+        c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
 
 
 def _submission(assignment: str, replace: dict[str, str] | None) -> nbformat.NotebookNode:
@@ -76,7 +79,9 @@ def _autograde(course: Path, assignment: str, submissions: dict[str, nbformat.No
     """Autograde with stock nbgrader; per student the total and the score of each test cell."""
     from nbgrader.api import Gradebook
 
-    _nbgrader(course, "generate_assignment", assignment, "--force", f"--CourseDirectory.release_directory={course}/release")
+    _nbgrader(
+        course, "generate_assignment", assignment, "--force", f"--CourseDirectory.release_directory={course}/release"
+    )
     for student, nb in submissions.items():
         folder = course / "submitted" / student / assignment
         folder.mkdir(parents=True)
@@ -93,6 +98,7 @@ def _autograde(course: Path, assignment: str, submissions: dict[str, nbformat.No
     return scores
 
 
+@pytest.mark.slow  # runs nbgrader or a notebook: not in make test-fast
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_release_is_reproducible_and_clean(assignment: str, tmp_path: Path) -> None:
     course = _course(tmp_path / "c", assignment)
@@ -112,6 +118,7 @@ def test_release_is_reproducible_and_clean(assignment: str, tmp_path: Path) -> N
             assert not leaked, f"solution code is in the release: {leaked[:3]}"
 
 
+@pytest.mark.slow  # runs nbgrader or a notebook: not in make test-fast
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_validate_passes_on_solution_and_fails_on_release(assignment: str, tmp_path: Path) -> None:
     shutil.copy(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", tmp_path / "solution.ipynb")
@@ -123,7 +130,9 @@ def test_validate_passes_on_solution_and_fails_on_release(assignment: str, tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS if (REPO_ROOT / "tests" / "mutants" / f"{a}.py").is_file()])
+@pytest.mark.parametrize(
+    "assignment", [a for a in ASSIGNMENTS if (REPO_ROOT / "tests" / "mutants" / f"{a}.py").is_file()]
+)
 def test_hidden_tests_kill_every_mutant(assignment: str, tmp_path: Path) -> None:
     mutants = importlib.import_module(f"tests.mutants.{assignment}").MUTANTS
     assert len(mutants) >= 10, "write at least ten plausible wrong answers"
@@ -152,12 +161,16 @@ def test_hidden_tests_kill_every_mutant(assignment: str, tmp_path: Path) -> None
         killed = got["score"] < got["max"]
         hidden_only = killed and vis["score"] == vis["max"]
         caught_only_by_hidden += hidden_only
-        lines.append(f"  {'killed' if killed else 'SURVIVED':8} {got['score']:4g}/{got['max']:g}"
-                     f"  visible-only {vis['score']:4g}/{vis['max']:g}  {description}")
+        lines.append(
+            f"  {'killed' if killed else 'SURVIVED':8} {got['score']:4g}/{got['max']:g}"
+            f"  visible-only {vis['score']:4g}/{vis['max']:g}  {description}"
+        )
         if not killed:
             survivors.append(description)
     rate = 1 - len(survivors) / len(names)
-    print(f"\n{assignment}: mutation kill rate {rate:.0%} ({len(names) - len(survivors)}/{len(names)}); "
-          f"{caught_only_by_hidden} caught only by hidden tests\n" + "\n".join(lines))
+    print(
+        f"\n{assignment}: mutation kill rate {rate:.0%} ({len(names) - len(survivors)}/{len(names)}); "
+        f"{caught_only_by_hidden} caught only by hidden tests\n" + "\n".join(lines)
+    )
     assert not survivors, f"mutants that keep full marks: {survivors}"
     assert caught_only_by_hidden >= 1, "the visible tests alone already catch every mutant: hidden tests add nothing"

@@ -16,23 +16,23 @@ from utils.data import load_elements
 from utils.featurise import (
     RAC_PROPERTIES,
     acsf,
-    batch_acsf,
     as_mol,
     autocorrelation,
+    batch_acsf,
     batch_coulomb_eigenvalues,
     batch_coulomb_matrices,
+    batch_fingerprints,
+    batch_rac_features,
     charge_extremes,
     cosine_cutoff,
     coulomb_eigenvalues,
     coulomb_matrix,
-    fingerprints,
     gasteiger_charges,
     morgan_fingerprint,
     n_distinct,
     one_hot_atom_types,
     path_fingerprint,
     rac_features,
-    rac_table,
     rotation_matrix,
     sorted_coulomb_vectors,
     summed_acsf,
@@ -79,15 +79,15 @@ def moved(z: np.ndarray, r: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarr
 
 
 def test_unparsable_smiles_is_quoted() -> None:
-    with pytest.raises(ValueError, match=r"could not parse SMILES 'C1CC'"):
+    with pytest.raises(ValueError, match=r"mol must be a SMILES that RDKit can parse, got 'C1CC'"):
         as_mol("C1CC")
-    with pytest.raises(ValueError, match=r"'CC\(C' \(entry 1\)"):
-        fingerprints(["CCO", "CC(C"])
-    with pytest.raises(ValueError, match="not one string"):
-        fingerprints("CCO")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="expected a SMILES string"):
+    with pytest.raises(ValueError, match=r"smiles\[1\] must be a SMILES that RDKit can parse, got 'CC\(C'"):
+        batch_fingerprints(["CCO", "CC(C"])
+    with pytest.raises(ValueError, match="got one string 'CCO'"):
+        batch_fingerprints("CCO")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="mol must be a SMILES string or an RDKit molecule, got int"):
         as_mol(42)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="could not parse SMILES 'xyz'"):
+    with pytest.raises(ValueError, match="RDKit can parse, got 'xyz'"):
         autocorrelation("xyz", "Z", 1)
 
 
@@ -131,7 +131,7 @@ def test_gasteiger_charges_name_atoms_without_parameters() -> None:
 )
 def test_same_molecule_different_smiles_same_fingerprint(variants: list[str]) -> None:
     for kind in ("morgan", "path"):
-        fps = fingerprints(variants, kind=kind)
+        fps = batch_fingerprints(variants, kind=kind)
         assert (fps == fps[0]).all()
         assert np.allclose(tanimoto_matrix(fps), 1.0)
 
@@ -147,7 +147,7 @@ def test_fingerprints_match_rdkit_bit_vectors() -> None:
 
 def test_tanimoto_matches_rdkit_and_hand_count() -> None:
     smiles = ["CCO", "CCN", "c1ccccc1", "c1ccccc1O", "CC(=O)O"]
-    fps = fingerprints(smiles)
+    fps = batch_fingerprints(smiles)
     gen = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
     bitvects = [gen.GetFingerprint(Chem.MolFromSmiles(s)) for s in smiles]
     expected = np.array([DataStructs.BulkTanimotoSimilarity(b, bitvects) for b in bitvects])
@@ -163,7 +163,7 @@ def test_tanimoto_rejects_non_bits_and_length_mismatch() -> None:
     with pytest.raises(ValueError, match="differ in length"):
         tanimoto_matrix([[0, 1]], [[0, 1, 1]])
     with pytest.raises(ValueError, match="kind must be"):
-        fingerprints(["C"], kind="maccs")  # type: ignore[arg-type]
+        batch_fingerprints(["C"], kind="maccs")  # type: ignore[arg-type]
 
 
 # --- revised autocorrelations -----------------------------------------------------
@@ -238,7 +238,7 @@ def test_rac_features_names_and_table() -> None:
     assert len(feats) == 2 * 3 * 2 + 2 * 2
     assert feats["product-chi-2-all"] == autocorrelation("CCN", "chi", 2)
     assert feats["difference-T-1-N"] == autocorrelation("CCN", "T", 1, kind="difference", start=[2])
-    table = rac_table(["CCN", "CCC"], props=("chi", "T"), max_depth=2, start_elements=("N",))
+    table = batch_rac_features(["CCN", "CCC"], props=("chi", "T"), max_depth=2, start_elements=("N",))
     assert table.shape == (2, len(feats)) and list(table.columns) == list(feats)
     assert table.loc[1, "product-chi-1-N"] == 0.0  # propane has no nitrogen
 
@@ -321,7 +321,7 @@ def test_batch_versions_equal_the_single_ones() -> None:
         cms = batch_coulomb_matrices(zs, rs, units=units)
         eigs = batch_coulomb_eigenvalues(zs, rs, size=7, units=units, order=order)
         assert cms.shape == (4, 6, 6) and eigs.shape == (4, 7)
-        for k, (z, r) in enumerate(zip(zs, rs)):
+        for k, (z, r) in enumerate(zip(zs, rs, strict=True)):
             n = len(z)
             np.testing.assert_allclose(cms[k, :n, :n], coulomb_matrix(z, r, units=units))
             assert (cms[k, n:] == 0).all() and (cms[k, :, n:] == 0).all()
@@ -365,7 +365,7 @@ def test_descriptors_are_invariant_under_random_motions_and_permutations(seed: i
 @pytest.mark.parametrize(
     ("z", "r", "message"),
     [
-        ([1, 1, 1], H2_R, "3 atomic numbers but 2 positions"),
+        ([1, 1, 1], H2_R, r"one row per atomic number \(3\), got 2 rows"),
         ([1, 1], [[0, 0, 0], [0, 0, np.nan]], "NaN or infinite"),
         ([1, 1], [[0, 0, 0], [np.inf, 0, 0]], "NaN or infinite"),
         ([1, 1], [[0, 0, 0], [0, 0, 0]], "same position"),
@@ -381,11 +381,13 @@ def test_geometric_descriptors_reject_bad_geometry(z: list[float], r: object, me
 
 
 def test_batch_errors_name_the_molecule() -> None:
-    with pytest.raises(ValueError, match="molecule 1: 2 atomic numbers but 1 positions"):
+    with pytest.raises(
+        ValueError, match=r"molecule 1: positions must have one row per atomic number \(2\), got 1 rows"
+    ):
         batch_coulomb_eigenvalues([H2_Z, H2_Z], [H2_R, H2_R[:1]])
     with pytest.raises(ValueError, match="molecule 2: two atoms are at the same position"):
         batch_coulomb_matrices([WATER_Z, H2_Z, H2_Z], [WATER_R, H2_R, np.zeros((2, 3))])
-    with pytest.raises(ValueError, match="2 sets of atomic numbers but 1 sets of positions"):
+    with pytest.raises(ValueError, match=r"positions must have one entry per molecule \(2\), got 1"):
         batch_coulomb_matrices([H2_Z, H2_Z], [H2_R])
 
 
@@ -413,8 +415,12 @@ def test_acsf_of_h2_and_water_by_hand() -> None:
     fc = 0.5 * (np.cos(np.pi * d / r_cut) + 1)
     cos_hoh = np.dot(WATER_R[1] - WATER_R[0], WATER_R[2] - WATER_R[0]) / d[0, 1] / d[0, 2]
     g4_o = (
-        2 ** (1 - zeta) * (1 + lam * cos_hoh) ** zeta
-        * np.exp(-eta4 * (d[0, 1] ** 2 + d[0, 2] ** 2 + d[1, 2] ** 2)) * fc[0, 1] * fc[0, 2] * fc[1, 2]
+        2 ** (1 - zeta)
+        * (1 + lam * cos_hoh) ** zeta
+        * np.exp(-eta4 * (d[0, 1] ** 2 + d[0, 2] ** 2 + d[1, 2] ** 2))
+        * fc[0, 1]
+        * fc[0, 2]
+        * fc[1, 2]
     )
     assert g[0, 0] == pytest.approx(g4_o)
     assert np.degrees(np.arccos(cos_hoh)) == pytest.approx(104.5, abs=0.1)
@@ -463,9 +469,9 @@ def test_n_distinct_counts_degenerate_rows_once() -> None:
 def test_batch_acsf_equals_one_molecule_at_a_time() -> None:
     zs = [H2_Z, WATER_Z, METHANOL_Z, METHANOL_Z[::-1]]
     rs = [H2_R, WATER_R, METHANOL_R, METHANOL_R[::-1]]
-    kwargs = dict(r_cut=4.0, radial=[(1.0, 1.0)], angular=[(0.1, 2.0, -1.0)], species=[1, 6, 8])
+    kwargs = {"r_cut": 4.0, "radial": [(1.0, 1.0)], "angular": [(0.1, 2.0, -1.0)], "species": [1, 6, 8]}
     batch = batch_acsf(zs, rs, **kwargs)
-    for z, r, g in zip(zs, rs, batch):
+    for z, r, g in zip(zs, rs, batch, strict=True):
         np.testing.assert_allclose(g, acsf(z, r, **kwargs), rtol=1e-12)
     np.testing.assert_allclose(batch[3], batch[2][::-1], rtol=1e-12)
     with pytest.raises(ValueError, match="molecule 1: two atoms are at the same position"):
@@ -480,10 +486,11 @@ def test_summed_acsf_sums_each_elements_atoms_and_counts_them() -> None:
     n_g = g.shape[1]
     assert x.shape == (2, len(species) * n_g + len(species))
     for k, e in enumerate(species):
-        np.testing.assert_allclose(x[0, k * n_g:(k + 1) * n_g], g[np.asarray(METHANOL_Z) == e].sum(axis=0))
+        np.testing.assert_allclose(x[0, k * n_g : (k + 1) * n_g], g[np.asarray(METHANOL_Z) == e].sum(axis=0))
     assert x[0, -3:].tolist() == [4.0, 1.0, 1.0] and x[1, -3:].tolist() == [2.0, 0.0, 1.0]
     z2, r2, _ = moved(METHANOL_Z, METHANOL_R, seed=7)
-    np.testing.assert_allclose(summed_acsf([z2], [r2], species=species, radial=radial, angular=angular)[0], x[0],
-                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        summed_acsf([z2], [r2], species=species, radial=radial, angular=angular)[0], x[0], rtol=1e-9, atol=1e-12
+    )
     with pytest.raises(ValueError, match=r"not in species"):
         summed_acsf([METHANOL_Z], [METHANOL_R], species=[1, 6])

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from utils.featurise import rac_features
-from utils.interpretation import correlation_clusters, importance_barh, importance_frame, rac_name_parts
+from utils.interpretation import correlation_clusters, importance_frame, rac_name_parts
+from utils.plotting import importance_barh
 
 
 def test_importance_frame_sorts_and_summarises() -> None:
@@ -83,7 +84,7 @@ def test_correlation_clusters_rejects_bad_shapes(shape: tuple[int, ...]) -> None
 def test_importance_barh_draws_one_bar_per_feature_largest_on_top() -> None:
     frame = importance_frame(["a", "b", "c"], [[0.1], [0.5], [0.3]])
     fig, ax = plt.subplots()
-    importance_barh(ax, frame)
+    assert importance_barh(frame, ax=ax) is ax
     bars = ax.patches
     assert len(bars) == 3
     top = max(bars, key=lambda p: p.get_y())

@@ -18,7 +18,7 @@ def test_quadratic_features_reproduce_the_quadratic_kernel(d: int) -> None:
 
 
 def test_quadratic_features_reject_bad_input() -> None:
-    with pytest.raises(ValueError, match="two-dimensional"):
+    with pytest.raises(ValueError, match="2-D"):
         quadratic_features([1.0, 2.0])
     with pytest.raises(ValueError, match="NaN"):
         quadratic_features([[np.nan, 1.0]])

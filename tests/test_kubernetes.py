@@ -31,7 +31,6 @@ from traitlets.config.loader import PyFileConfigLoader
 
 from grading.execute import Limits
 from tests.conftest import BUDGET_MIB
-from tests.helpers import strip_ansi
 from utils.paths import REPO_ROOT
 
 K8S = REPO_ROOT / "classroom" / "kubernetes"
@@ -52,23 +51,56 @@ GRADING_WORKERS = 2
 #: (read from the chart's repository when this file was written; the test stays
 #: offline, so update this list by hand when the chart pin changes).
 CHART_KEYS = {
-    "hub", "hub.config", "hub.extraConfig", "custom",
-    "singleuser", "singleuser.image", "singleuser.image.name", "singleuser.image.tag",
-    "singleuser.image.pullPolicy", "singleuser.uid", "singleuser.fsGid", "singleuser.cmd",
-    "singleuser.memory", "singleuser.memory.guarantee", "singleuser.memory.limit",
-    "singleuser.cpu", "singleuser.cpu.guarantee", "singleuser.cpu.limit",
-    "singleuser.storage", "singleuser.storage.type", "singleuser.storage.capacity",
-    "singleuser.storage.homeMountPath", "singleuser.storage.extraVolumes",
-    "singleuser.storage.extraVolumeMounts", "singleuser.defaultUrl", "singleuser.extraFiles",
+    "hub",
+    "hub.config",
+    "hub.extraConfig",
+    "custom",
+    "singleuser",
+    "singleuser.image",
+    "singleuser.image.name",
+    "singleuser.image.tag",
+    "singleuser.image.pullPolicy",
+    "singleuser.uid",
+    "singleuser.fsGid",
+    "singleuser.cmd",
+    "singleuser.memory",
+    "singleuser.memory.guarantee",
+    "singleuser.memory.limit",
+    "singleuser.cpu",
+    "singleuser.cpu.guarantee",
+    "singleuser.cpu.limit",
+    "singleuser.storage",
+    "singleuser.storage.type",
+    "singleuser.storage.capacity",
+    "singleuser.storage.homeMountPath",
+    "singleuser.storage.extraVolumes",
+    "singleuser.storage.extraVolumeMounts",
+    "singleuser.defaultUrl",
+    "singleuser.extraFiles",
     "singleuser.extraEnv",
-    "cull", "cull.enabled", "cull.timeout", "cull.every", "cull.adminUsers", "cull.users", "cull.maxAge",
-    "prePuller", "prePuller.continuous", "prePuller.continuous.enabled",
-    "prePuller.hook", "prePuller.hook.enabled",
+    "cull",
+    "cull.enabled",
+    "cull.timeout",
+    "cull.every",
+    "cull.adminUsers",
+    "cull.users",
+    "cull.maxAge",
+    "prePuller",
+    "prePuller.continuous",
+    "prePuller.continuous.enabled",
+    "prePuller.hook",
+    "prePuller.hook.enabled",
 }
 #: Sections whose content the chart passes through (traitlets config, Python, k8s specs).
-FREE_FORM = {"hub.config", "hub.extraConfig", "custom", "singleuser.extraFiles",
-             "singleuser.storage.extraVolumes", "singleuser.storage.extraVolumeMounts",
-             "singleuser.extraEnv"}
+FREE_FORM = {
+    "hub.config",
+    "hub.extraConfig",
+    "custom",
+    "singleuser.extraFiles",
+    "singleuser.storage.extraVolumes",
+    "singleuser.storage.extraVolumeMounts",
+    "singleuser.extraEnv",
+}
 
 
 def _load_build_image():
@@ -99,6 +131,7 @@ def _chart_version() -> str:
 
 # --- 1. values.yaml ---------------------------------------------------------------
 
+
 def test_values_use_only_keys_of_the_pinned_chart() -> None:
     assert _chart_version() in CHART_JUPYTERHUB, "new chart pin: re-check CHART_KEYS against its schema"
 
@@ -114,8 +147,11 @@ def test_values_use_only_keys_of_the_pinned_chart() -> None:
 
 def test_values_hold_no_secrets_and_install_nothing() -> None:
     text = (K8S / "values.yaml").read_text()
-    secret_keys = re.compile(r"^\s*(client_secret|clientSecret|client_id|clientId|cookieSecret|"
-                             r"cookie_secret|secretToken|apiToken|api_token|password)\s*:", re.M)
+    secret_keys = re.compile(
+        r"^\s*(client_secret|clientSecret|client_id|clientId|cookieSecret|"
+        r"cookie_secret|secretToken|apiToken|api_token|password)\s*:",
+        re.M,
+    )
     assert not secret_keys.findall(text), "secrets belong in the secrets file, not values.yaml"
     # The environment is binder/'s: nothing may install packages on top of it at start.
     for word in ("pip install", "conda install", "mamba install", "apt-get", "npm install"):
@@ -139,16 +175,23 @@ def test_every_file_values_yaml_names_exists() -> None:
 
 # --- 2. KubeSpawner -----------------------------------------------------------------
 
+
 def z2jh_config() -> Config:
     """KubeSpawner settings from values.yaml, mapped as the chart's jupyterhub_config.py
     (chart 4.4.0) maps the keys this file uses."""
     c = Config()
     ks = c.KubeSpawner
     ks.image = f"{_get('singleuser.image.name')}:{_get('singleuser.image.tag')}"
-    for trait, key in (("image_pull_policy", "image.pullPolicy"), ("uid", "uid"), ("fs_gid", "fsGid"),
-                       ("mem_limit", "memory.limit"), ("mem_guarantee", "memory.guarantee"),
-                       ("cpu_limit", "cpu.limit"), ("cpu_guarantee", "cpu.guarantee"),
-                       ("environment", "extraEnv")):
+    for trait, key in (
+        ("image_pull_policy", "image.pullPolicy"),
+        ("uid", "uid"),
+        ("fs_gid", "fsGid"),
+        ("mem_limit", "memory.limit"),
+        ("mem_guarantee", "memory.guarantee"),
+        ("cpu_limit", "cpu.limit"),
+        ("cpu_guarantee", "cpu.guarantee"),
+        ("environment", "extraEnv"),
+    ):
         if _get(f"singleuser.{key}") is not None:
             setattr(ks, trait, _get(f"singleuser.{key}"))
     ks.cmd = _get("singleuser.cmd")
@@ -156,13 +199,17 @@ def z2jh_config() -> Config:
     assert _get("singleuser.storage.type") == "dynamic"
     ks.storage_pvc_ensure = True
     ks.storage_capacity = _get("singleuser.storage.capacity")
-    volumes = {"volume-{user_server}": {"name": "volume-{user_server}",
-                                        "persistentVolumeClaim": {"claimName": "{pvc_name}"}}}
-    mounts = {"volume-{user_server}": {"mountPath": _get("singleuser.storage.homeMountPath"),
-                                       "name": "volume-{user_server}"}}
+    volumes = {
+        "volume-{user_server}": {"name": "volume-{user_server}", "persistentVolumeClaim": {"claimName": "{pvc_name}"}}
+    }
+    mounts = {
+        "volume-{user_server}": {"mountPath": _get("singleuser.storage.homeMountPath"), "name": "volume-{user_server}"}
+    }
     files = _get("singleuser.extraFiles", {})
-    volumes["files"] = {"name": "files", "secret": {"secretName": "singleuser",
-                                                    "items": [{"key": k, "path": k} for k in files]}}
+    volumes["files"] = {
+        "name": "files",
+        "secret": {"secretName": "singleuser", "items": [{"key": k, "path": k} for k in files]},
+    }
     for idx, (key, spec) in enumerate(files.items()):
         mounts[f"{idx}-files"] = {"mountPath": spec["mountPath"], "subPath": key, "name": "files"}
     for volume in _get("singleuser.storage.extraVolumes", []):
@@ -173,7 +220,7 @@ def z2jh_config() -> Config:
     for section, cfg in _get("hub.config", {}).items():
         c[section].update(cfg)
     for _, code in sorted(_get("hub.extraConfig", {}).items()):
-        exec(code, {"c": c, "get_config": _get})  # noqa: S102  (the chart execs it the same way)
+        exec(code, {"c": c, "get_config": _get})
     return c
 
 
@@ -181,12 +228,18 @@ def z2jh_config() -> Config:
 def kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A kubeconfig naming an unreachable cluster: KubeSpawner loads one, never calls it."""
     path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "none",
-        "clusters": [{"name": "none", "cluster": {"server": "https://127.0.0.1:9"}}],
-        "users": [{"name": "none", "user": {}}],
-        "contexts": [{"name": "none", "context": {"cluster": "none", "user": "none"}}],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "none",
+                "clusters": [{"name": "none", "cluster": {"server": "https://127.0.0.1:9"}}],
+                "users": [{"name": "none", "user": {}}],
+                "contexts": [{"name": "none", "context": {"cluster": "none", "user": "none"}}],
+            }
+        )
+    )
     monkeypatch.setenv("KUBECONFIG", str(path))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
 
@@ -295,6 +348,7 @@ print(json.dumps({"server": app.jpserver_extensions, "lab_disabled": sorted(page
 """
 
 
+@pytest.mark.slow  # runs nbgrader or a notebook: not in make test-fast
 def test_students_have_no_formgrader(tmp_path: Path, clean_env: dict[str, str]) -> None:
     """The student config folder switches the formgrader off; without it (instructors) it is on.
 
@@ -309,10 +363,19 @@ def test_students_have_no_formgrader(tmp_path: Path, clean_env: dict[str, str]) 
 
     def effective(config_path: str) -> dict[str, Any]:
         # binder/start puts the course's jupyter-config in front of what the pod sets.
-        env = {**clean_env, "HOME": str(tmp_path),
-               "JUPYTER_CONFIG_PATH": f"{REPO_ROOT / 'jupyter-config'}{config_path}"}
-        out = subprocess.run([sys.executable, "-c", _EFFECTIVE_EXTENSIONS], capture_output=True,
-                             text=True, env=env, timeout=120, cwd=tmp_path)
+        env = {
+            **clean_env,
+            "HOME": str(tmp_path),
+            "JUPYTER_CONFIG_PATH": f"{REPO_ROOT / 'jupyter-config'}{config_path}",
+        }
+        out = subprocess.run(
+            [sys.executable, "-c", _EFFECTIVE_EXTENSIONS],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            cwd=tmp_path,
+        )
         assert out.returncode == 0, out.stderr[-2000:]
         return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -332,6 +395,7 @@ def test_students_have_no_formgrader(tmp_path: Path, clean_env: dict[str, str]) 
 
 # --- 3. the image -------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if subprocess.run(["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
@@ -340,14 +404,29 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _at_head(path: str) -> bytes:
-    return subprocess.run(["git", "-C", str(REPO_ROOT), "show", f"HEAD:{path}"],
-                          capture_output=True, check=True).stdout
+    return subprocess.run(["git", "-C", str(REPO_ROOT), "show", f"HEAD:{path}"], capture_output=True, check=True).stdout
 
 
 def test_image_is_built_from_binders_files(exported: Path) -> None:
-    listed = subprocess.run(["git", "-C", str(REPO_ROOT), "ls-tree", "-r", "--name-only", "HEAD",
-                             "binder", "requirements", "jupyter-config", "utils", "data"],
-                            capture_output=True, text=True, check=True).stdout.split()
+    listed = subprocess.run(
+        [
+            "git",
+            "-C",
+            str(REPO_ROOT),
+            "ls-tree",
+            "-r",
+            "--name-only",
+            "HEAD",
+            "binder",
+            "requirements",
+            "jupyter-config",
+            "utils",
+            "data",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for path in [*listed, "pyproject.toml", "nbgrader_config.py"]:
         assert (exported / path).read_bytes() == _at_head(path), f"{path} differs from the commit"
     for hidden in build_image.NOT_IN_IMAGE:
@@ -368,8 +447,13 @@ def test_repo2docker_arguments(exported: Path) -> None:
 def test_repo2docker_reads_binder(exported: Path, tmp_path: Path) -> None:
     """The Dockerfile repo2docker writes for the export installs binder/'s files, as on Binder."""
     argv = [a if a != "--no-run" else "--no-build" for a in build_image.repo2docker_argv(exported, "x:y")]
-    out = subprocess.run([str(Path(sys.executable).parent / "repo2docker"), "--debug", *argv],
-                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "repo2docker"), "--debug", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     assert "python=3.11" in out.stderr
     dockerfile = out.stdout
@@ -391,7 +475,8 @@ def test_image_jupyterhub_matches_the_charts() -> None:
     assert match, f"no jupyterhub-singleuser in {lock.name}"
     hub = CHART_JUPYTERHUB[_chart_version()]
     assert match.group(1) == hub.split(".")[0], (
-        f"image has jupyterhub-singleuser {'.'.join(match.groups())}, chart's hub is {hub}")
+        f"image has jupyterhub-singleuser {'.'.join(match.groups())}, chart's hub is {hub}"
+    )
 
 
 def test_readme_names_the_pinned_chart() -> None:

@@ -21,7 +21,7 @@ def headings(path: Path, level: int) -> list[str]:
     nb = nbformat.read(path, as_version=4)
     prefix = "#" * level + " "
     return [
-        line[len(prefix):].strip()
+        line[len(prefix) :].strip()
         for cell in nb.cells
         if cell.cell_type == "markdown"
         for line in cell.source.splitlines()
@@ -34,7 +34,12 @@ TEMPLATE_SECTIONS = headings(TEMPLATE, 2)
 
 def test_template_has_the_house_sections() -> None:
     assert TEMPLATE_SECTIONS == [
-        "Learning goals", "Theory", "Practical", "Check your understanding", "Summary", "References",
+        "Learning goals",
+        "Theory",
+        "Practical",
+        "Check your understanding",
+        "Summary",
+        "References",
     ]
 
 
@@ -58,8 +63,11 @@ def test_lecture_seeds_explicitly(path: Path) -> None:
     assert not re.search(r"np\.random\.seed\(|random\.seed\(", code), f"{path.name}: seed generators, not globals"
 
 
-NOTEBOOKS_IN_GIT = sorted(p for p in REPO_ROOT.glob("**/*.ipynb")
-                          if not any(part.startswith(".venv") for part in p.relative_to(REPO_ROOT).parts))
+NOTEBOOKS_IN_GIT = sorted(
+    p
+    for p in REPO_ROOT.glob("**/*.ipynb")
+    if not any(part.startswith(".venv") for part in p.relative_to(REPO_ROOT).parts)
+)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS_IN_GIT, ids=lambda p: str(p.relative_to(REPO_ROOT)))

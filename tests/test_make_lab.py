@@ -27,17 +27,18 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 @pytest.mark.slow
-def test_make_lab_serves_jupyterlab_with_nbgrader(
-    free_port: int, clean_env: dict[str, str], tmp_path: Path
-) -> None:
+def test_make_lab_serves_jupyterlab_with_nbgrader(free_port: int, clean_env: dict[str, str], tmp_path: Path) -> None:
     token = secrets.token_hex(16)
     base = f"http://127.0.0.1:{free_port}"
     args = f"--no-browser --ServerApp.ip=127.0.0.1 --IdentityProvider.token={token}"
     log = (tmp_path / "lab.log").open("w")
     proc = subprocess.Popen(
         ["make", "--no-print-directory", "lab", f"PORT={free_port}", f"LAB_ARGS={args}"],
-        cwd=REPO_ROOT, env=clean_env, start_new_session=True,
-        stdout=log, stderr=subprocess.STDOUT,
+        cwd=REPO_ROOT,
+        env=clean_env,
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 90
@@ -51,8 +52,7 @@ def test_make_lab_serves_jupyterlab_with_nbgrader(
                 pass
             time.sleep(0.5)
         assert status == 200, (
-            f"JupyterLab did not come up (exit {proc.poll()}):\n"
-            + (tmp_path / "lab.log").read_text()[-3000:]
+            f"JupyterLab did not come up (exit {proc.poll()}):\n" + (tmp_path / "lab.log").read_text()[-3000:]
         )
         assert "started" in json.loads(body)
 
@@ -72,7 +72,9 @@ def test_make_lab_serves_jupyterlab_with_nbgrader(
 
         # The course's page config is read: no news opt-in prompt for students.
         status, body = _get(f"{base}/lab?token={token}")
-        assert status == 200 and b"@jupyterlab/apputils-extension:announcements" in body, "jupyter-config/ was not applied"
+        assert status == 200 and b"@jupyterlab/apputils-extension:announcements" in body, (
+            "jupyter-config/ was not applied"
+        )
 
         # Without the token nothing is served.
         assert _get(f"{base}/api/contents")[0] == 403
@@ -85,7 +87,11 @@ def test_make_lab_serves_jupyterlab_with_nbgrader(
 def _make_lab_with(python: str, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["make", "--no-print-directory", "lab", f"PYTHON={python}", f"VENV={tmp_path / 'venv'}"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -99,7 +105,7 @@ def test_make_lab_without_python311_says_what_is_missing(tmp_path: Path, clean_e
 
 def test_make_lab_with_wrong_python_version(tmp_path: Path, clean_env: dict[str, str]) -> None:
     fake = tmp_path / "python3.10"
-    fake.write_text("#!/bin/sh\ncase \"$*\" in *platform*) echo 3.10.14 ;; *) exit 1 ;; esac\n")
+    fake.write_text('#!/bin/sh\ncase "$*" in *platform*) echo 3.10.14 ;; *) exit 1 ;; esac\n')
     fake.chmod(0o755)
     result = _make_lab_with(str(fake), tmp_path, clean_env)
     assert result.returncode != 0

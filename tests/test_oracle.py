@@ -17,14 +17,26 @@ from rdkit import Chem
 from rdkit.Chem import AllChem, rdMolTransforms
 
 from utils import oracle
-from utils.oracle import HARTREE_TO_KCAL_PER_MOL, OracleUnavailableError, XTBOracle, rotate_dihedrals, xtb_energy
+from utils.constants import HARTREE_TO_KCAL_PER_MOL
+from utils.oracle import OracleUnavailableError, XTBOracle, rotate_dihedrals, xtb_energy
 
 WATER = [[0.0, 0.0, 0.1173], [0.0, 0.7572, -0.4692], [0.0, -0.7572, -0.4692]]
-METHANE = [[0, 0, 0], [0.6291, 0.6291, 0.6291], [-0.6291, -0.6291, 0.6291], [-0.6291, 0.6291, -0.6291],
-           [0.6291, -0.6291, -0.6291]]
+METHANE = [
+    [0, 0, 0],
+    [0.6291, 0.6291, 0.6291],
+    [-0.6291, -0.6291, 0.6291],
+    [-0.6291, 0.6291, -0.6291],
+    [0.6291, -0.6291, -0.6291],
+]
 H2 = [[0, 0, 0], [0, 0, 0.74]]
-WATER_DIMER = [[-1.551007, -0.114520, 0.0], [-1.934259, 0.762503, 0.0], [-0.599677, 0.040712, 0.0],
-               [1.350625, 0.111469, 0.0], [1.680398, -0.373741, -0.758561], [1.680398, -0.373741, 0.758561]]
+WATER_DIMER = [
+    [-1.551007, -0.114520, 0.0],
+    [-1.934259, 0.762503, 0.0],
+    [-0.599677, 0.040712, 0.0],
+    [1.350625, 0.111469, 0.0],
+    [1.680398, -0.373741, -0.758561],
+    [1.680398, -0.373741, 0.758561],
+]
 TOL = 1e-6  # hartree
 
 REFERENCE = [  # (atomic numbers, positions in Å, GFN2-xTB and GFN1-xTB energies in hartree, tblite 0.8.0)
@@ -43,7 +55,7 @@ def test_energies_match_stored_reference(z: list[int], positions: list, gfn2: fl
 def test_water_dimer_binding_energy_is_chemically_right() -> None:
     """GFN2-xTB binds the water dimer by about 5 kcal/mol (CCSD(T): 5.0), stored value -4.9467."""
     z = [8, 1, 1, 8, 1, 1]
-    binding = (xtb_energy(z, WATER_DIMER) - xtb_energy(z[:3], WATER_DIMER[:3]) - xtb_energy(z[3:], WATER_DIMER[3:]))
+    binding = xtb_energy(z, WATER_DIMER) - xtb_energy(z[:3], WATER_DIMER[:3]) - xtb_energy(z[3:], WATER_DIMER[3:])
     assert binding * HARTREE_TO_KCAL_PER_MOL == pytest.approx(-4.9467, abs=1e-3)
 
 

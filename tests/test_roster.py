@@ -48,8 +48,17 @@ def test_header_and_role_are_case_and_space_insensitive() -> None:
         ("ada lovelace,student", "r.csv, line 3: 'ada lovelace' is not a valid Linux user name"),
         ("ada,teacher", "r.csv, line 3: role 'teacher' is neither 'instructor' nor 'student'"),
     ],
-    ids=["three-cells", "empty-role", "missing-role", "missing-name", "upper-case", "digit-first",
-         "too-long", "space", "unknown-role"],
+    ids=[
+        "three-cells",
+        "empty-role",
+        "missing-role",
+        "missing-name",
+        "upper-case",
+        "digit-first",
+        "too-long",
+        "space",
+        "unknown-role",
+    ],
 )
 def test_malformed_line_is_refused_naming_file_and_line(line: str, expected: str) -> None:
     with pytest.raises(RosterError) as err:
@@ -111,8 +120,14 @@ def test_read_roster_accepts_a_spreadsheet_bom(tmp_path: Path) -> None:
 
 def _cli(*args: str | Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "MLCHEM_HUB_ROOT"}
-    return subprocess.run([sys.executable, "-m", "classroom", *map(str, args)], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "classroom", *map(str, args)],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_cli_check_refuses_a_bad_roster_with_exit_2(tmp_path: Path) -> None:

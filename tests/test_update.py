@@ -49,30 +49,51 @@ uc = _load()
 def git(repo: Path, *args: str) -> str:
     """Run git in ``repo`` as a named user (never through the environment, which nbgitpuller would inherit)."""
     return subprocess.run(
-        ["git", "-c", "user.name=Someone", "-c", "user.email=someone@example.org", "-c", "init.defaultBranch=main",
-         "-c", "advice.detachedHead=false", *args],
-        cwd=repo, capture_output=True, text=True, check=True,
+        [
+            "git",
+            "-c",
+            "user.name=Someone",
+            "-c",
+            "user.email=someone@example.org",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "advice.detachedHead=false",
+            *args,
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
 
 def lecture() -> nbformat.NotebookNode:
-    return new_notebook(cells=[
-        new_markdown_cell("# 01 · Intro\nAim: a first look.", id="title"),
-        new_code_cell("import math\nSEED = 0", id="setup"),
-        new_markdown_cell("## Practical\nWe compute a square root.", id="practical"),
-        new_code_cell("x = math.sqrt(2)\nprint(x)", id="compute",
-                      outputs=[new_output("stream", name="stdout", text="1.414\n")], execution_count=2),
-        new_markdown_cell("## Summary\nRoots.", id="summary"),
-    ])
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# 01 · Intro\nAim: a first look.", id="title"),
+            new_code_cell("import math\nSEED = 0", id="setup"),
+            new_markdown_cell("## Practical\nWe compute a square root.", id="practical"),
+            new_code_cell(
+                "x = math.sqrt(2)\nprint(x)",
+                id="compute",
+                outputs=[new_output("stream", name="stdout", text="1.414\n")],
+                execution_count=2,
+            ),
+            new_markdown_cell("## Summary\nRoots.", id="summary"),
+        ]
+    )
 
 
 def exercise() -> nbformat.NotebookNode:
-    return new_notebook(cells=[
-        new_markdown_cell("# Exercise 1\nWrite `square`.", id="intro"),
-        new_code_cell("def square(x):\n    raise NotImplementedError()", id="answer"),
-        new_markdown_cell("Check it yourself:", id="check-text"),
-        new_code_cell("assert square(3) == 9", id="test"),
-    ])
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Exercise 1\nWrite `square`.", id="intro"),
+            new_code_cell("def square(x):\n    raise NotImplementedError()", id="answer"),
+            new_markdown_cell("Check it yourself:", id="check-text"),
+            new_code_cell("assert square(3) == 9", id="test"),
+        ]
+    )
 
 
 def write(repo: Path, path: str, nb: nbformat.NotebookNode) -> None:
@@ -123,6 +144,7 @@ def edit(repo: Path, path: str, change: Callable[[nbformat.NotebookNode], None])
 def set_source(cell_id: str, source: str) -> Callable[[nbformat.NotebookNode], None]:
     def change(nb: nbformat.NotebookNode) -> None:
         next(c for c in nb.cells if c.id == cell_id).source = source
+
     return change
 
 
@@ -138,11 +160,16 @@ def snapshot(repo: Path) -> dict[str, str]:
     """Every file's hash (outside .git), plus HEAD, the branch, the stash and the index."""
     files = {
         p.relative_to(repo).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(repo.rglob("*")) if p.is_file() and ".git" not in p.relative_to(repo).parts
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
     }
     if (repo / ".git").exists():
-        for name, args in {"HEAD": ["rev-parse", "HEAD"], "branch": ["status", "-sb"],
-                           "stash": ["stash", "list"], "refs": ["for-each-ref"]}.items():
+        for name, args in {
+            "HEAD": ["rev-parse", "HEAD"],
+            "branch": ["status", "-sb"],
+            "stash": ["stash", "list"],
+            "refs": ["for-each-ref"],
+        }.items():
             files[f"<{name}>"] = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True).stdout
     return files
 
@@ -172,8 +199,14 @@ def test_make_update_keeps_edits_and_brings_new_material(course: Path, student: 
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "JPY_", "MAKE"))}
     # -o: the stamp of .venv (a symlink to the test environment) is never rebuilt.
-    proc = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed", "update"],
-                          cwd=student, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "update"],
+        cwd=student,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     out = strip_ansi(proc.stdout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -271,8 +304,9 @@ def test_broken_merge_keeps_student_version_and_writes_course_version_beside(
     status, out, _ = run(student)
     assert status == 0 and out.startswith("Already up to date")
     after = snapshot(student)
-    assert {k: v for k, v in after.items() if not k.startswith("<")} == \
-        {k: v for k, v in before.items() if not k.startswith("<")}
+    assert {k: v for k, v in after.items() if not k.startswith("<")} == {
+        k: v for k, v in before.items() if not k.startswith("<")
+    }
 
     # A later course update still merges into the student's version.
     edit(course, EXERCISE, set_source("intro", "# Exercise 1\nWrite `square` (floats)."))
@@ -287,7 +321,7 @@ def test_check_notebook_names_each_problem(tmp_path: Path) -> None:
     write(tmp_path, "nb.ipynb", lecture())
     assert uc.check_notebook(path) is None
     text = path.read_text()
-    path.write_text(text.replace('  },\n  {', '  }\n  {', 1))  # what a bad line merge of two cells looks like
+    path.write_text(text.replace("  },\n  {", "  }\n  {", 1))  # what a bad line merge of two cells looks like
     assert "not valid JSON" in (uc.check_notebook(path) or "")
     path.write_text('{"cells": "none"}')
     assert "not a notebook" in (uc.check_notebook(path) or "")
@@ -308,7 +342,7 @@ def test_untracked_file_with_a_new_course_files_name_is_renamed_not_lost(course:
     status, out, _ = run(student)
     assert status == 0
     assert (student / "lectures/02_next.ipynb").read_bytes() == (course / "lectures/02_next.ipynb").read_bytes()
-    renamed = [p for p in (student / "lectures").glob("02_next__*.ipynb")]
+    renamed = list((student / "lectures").glob("02_next__*.ipynb"))
     assert len(renamed) == 1 and renamed[0].read_bytes() == mine
     assert f"lectures/02_next.ipynb -> lectures/{renamed[0].name}" in out
 

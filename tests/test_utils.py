@@ -9,12 +9,12 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-import utils  # noqa: E402
-from utils import paths, plotting  # noqa: E402
+import utils
+from utils import paths, plotting
 
 
 def test_import_has_no_side_effects(tmp_path: Path) -> None:
@@ -27,9 +27,7 @@ def test_import_has_no_side_effects(tmp_path: Path) -> None:
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported (and maybe restyled)'\n"
         "print(utils.REPO_ROOT)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert Path(out.stdout.strip()) == paths.REPO_ROOT
     assert out.stderr == ""
@@ -115,3 +113,21 @@ def test_learning_curve_plot_shows_mean_and_spread() -> None:
     with pytest.raises(ValueError, match="one row per training size"):
         plotting.learning_curve_plot(sizes, train[:2], val, ax=ax)
     plt.close(fig)
+
+
+def test_split_scheme_has_one_validation_fold_per_round() -> None:
+    fig, ax = plt.subplots()
+    plotting.split_scheme_plot(n_folds=4, test_fraction=0.25, ax=ax)
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("validation") == 4
+    assert texts.count("not used") == 4
+    assert texts.count("test set") == 1
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [({"n_folds": 1}, "at least 2"), ({"test_fraction": 1.0}, "between 0 and 1")]
+)
+def test_split_scheme_rejects_bad_arguments(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        plotting.split_scheme_plot(**kwargs)

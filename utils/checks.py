@@ -159,6 +159,7 @@ class CheckFailed(AssertionError):
 
 def _as_numbers(name: str, value: Any, what: str) -> np.ndarray:
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
+
     def number(v: Any) -> Any:
         if isinstance(v, list):
             return [number(x) for x in v]
@@ -214,12 +215,14 @@ def judge_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: floa
     try:
         judge_close(name, actual, other, rtol, atol)
     except AssertionError as err:
-        raise CheckFailed(str(err).replace(": expected", ": the other value is", 1)
-                          .replace("reference", "other value", 1)) from None
+        raise CheckFailed(
+            str(err).replace(": expected", ": the other value is", 1).replace("reference", "other value", 1)
+        ) from None
 
 
-def judge_property(name: str, prop: str, actual: Any, expected: Any,
-                   predicates: Mapping[str, Callable[[Any, Any], str | None]]) -> None:
+def judge_property(
+    name: str, prop: str, actual: Any, expected: Any, predicates: Mapping[str, Callable[[Any, Any], str | None]]
+) -> None:
     """Raise ``AssertionError`` unless the predicate ``predicates[prop]`` holds for ``actual``."""
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     if prop not in predicates:
@@ -242,9 +245,18 @@ def judge_raises(name: str, actual: Any, expected: Any) -> None:
         raise CheckFailed(f"{name}: the call raised {first}; it must raise {expected}")
 
 
-def judge(check: str, name: str, actual: Any, *, expected: Any = None, other: Any = None,
-          prop: str | None = None, rtol: float = 0.0, atol: float = 0.0,
-          predicates: Mapping[str, Callable[[Any, Any], str | None]] | None = None) -> None:
+def judge(
+    check: str,
+    name: str,
+    actual: Any,
+    *,
+    expected: Any = None,
+    other: Any = None,
+    prop: str | None = None,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    predicates: Mapping[str, Callable[[Any, Any], str | None]] | None = None,
+) -> None:
     """Judge one recorded check of kind ``KINDS[check]`` on plain values (grading's entry point).
 
     Examples
@@ -253,7 +265,8 @@ def judge(check: str, name: str, actual: Any, *, expected: Any = None, other: An
     >>> judge("check_same", "seed", [1.0], other=[2.0])
     Traceback (most recent call last):
     ...
-    utils.checks.CheckFailed: seed: the other value is [2.], got [1.] (1 of 1 values differ, largest difference 1 at index (0,))
+    utils.checks.CheckFailed: seed: the other value is [2.], got [1.]
+    (1 of 1 values differ, largest difference 1 at index (0,))
     """
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     if check == "check_close":
@@ -315,7 +328,8 @@ def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol:
     >>> check_close("w", [1.0, 2.0], [1.0, 2.5])
     Traceback (most recent call last):
     ...
-    utils.checks.CheckFailed: w: expected [1.  2.5], got [1. 2.] (1 of 2 values differ, largest difference 0.5 at index (1,))
+    utils.checks.CheckFailed: w: expected [1.  2.5], got [1. 2.]
+    (1 of 2 values differ, largest difference 0.5 at index (1,))
     >>> check_close("b", 1.0, 0.0, hint="is the intercept penalised?")
     Traceback (most recent call last):
     ...
@@ -364,7 +378,8 @@ def check_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: floa
     >>> check_same("again", [0.5, 0.25], [0.5, 0.3], atol=0.01)
     Traceback (most recent call last):
     ...
-    utils.checks.CheckFailed: again: the other value is [0.5 0.3], got [0.5  0.25] (1 of 2 values differ, largest difference 0.05 at index (1,))
+    utils.checks.CheckFailed: again: the other value is [0.5 0.3], got [0.5  0.25]
+    (1 of 2 values differ, largest difference 0.05 at index (1,))
     """
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     with _hinted(hint):

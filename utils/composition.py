@@ -293,7 +293,7 @@ def composition_dataset(
     y = np.asarray(targets, dtype=float).ravel()
     if len(y) != len(formulas):
         raise ValueError(f"{len(formulas)} formulas but {len(y)} targets")
-    for formula, value in zip(formulas, y):
+    for formula, value in zip(formulas, y, strict=True):
         if not np.isfinite(value):
             raise ValueError(f"formula {formula!r}: the target is {value}")
     X = composition_features(formulas, elements=elements, properties=properties)

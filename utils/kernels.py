@@ -1,7 +1,7 @@
-"""Helpers for the kernel lecture (lecture 03).
+r"""Helpers for the kernel lecture (lecture 03).
 
 * :func:`quadratic_features`: the explicit feature map of the quadratic kernel
-  :math:`(\\mathbf{x}^\\top\\mathbf{x}' + 1)^2`, so that
+  :math:`(\mathbf{x}^\top\mathbf{x}' + 1)^2`, so that
   ``quadratic_features(A) @ quadratic_features(B).T == (A @ B.T + 1) ** 2``.
 
 The Coulomb-matrix representations the lecture feeds its kernels live with the
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from utils._inputs import as_matrix
 
 __all__ = ["quadratic_features"]
 
@@ -49,11 +51,7 @@ def quadratic_features(x: ArrayLike) -> np.ndarray:
     >>> (quadratic_features(a) @ quadratic_features(b).T).item(), ((a @ b.T + 1) ** 2).item()
     (4.0, 4.0)
     """
-    arr = np.asarray(x, dtype=float)
-    if arr.ndim != 2:
-        raise ValueError(f"x must be two-dimensional (n_samples, d), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("x holds NaN or infinite values")
+    arr = as_matrix(x, "x", "n_samples, d")
     i, j = np.triu_indices(arr.shape[1], k=1)
     root2 = np.sqrt(2.0)
     return np.hstack([np.ones((arr.shape[0], 1)), root2 * arr, arr**2, root2 * arr[:, i] * arr[:, j]])

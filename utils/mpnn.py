@@ -37,6 +37,8 @@ import numpy as np
 from autograd import grad
 from numpy.typing import ArrayLike
 
+from utils._inputs import as_mols
+
 __all__ = [
     "ATOM_TYPES",
     "BOND_TYPES",
@@ -144,14 +146,7 @@ def featurise_graphs(smiles: Sequence[str], n_max: int | None = None) -> Graphs:
     >>> int(g.adjacency[1, 2, 0, 1])  # the C#N triple bond
     1
     """
-    from rdkit import Chem
-
-    mols = []
-    for s in smiles:
-        mol = Chem.MolFromSmiles(s)
-        if mol is None:
-            raise ValueError(f"RDKit cannot parse the SMILES {s!r}")
-        mols.append(mol)
+    mols = as_mols(smiles)
     largest = max((m.GetNumAtoms() for m in mols), default=0)
     n_max = largest if n_max is None else int(n_max)
     if largest > n_max:
@@ -279,8 +274,14 @@ _loss_grad = grad(loss)
 
 
 def adam_step(
-    params: Params, grads: Params, state: dict[str, Params], step: int, lr: float,
-    beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+    params: Params,
+    grads: Params,
+    state: dict[str, Params],
+    step: int,
+    lr: float,
+    beta1: float = 0.9,
+    beta2: float = 0.999,
+    eps: float = 1e-8,
 ) -> Params:
     """One Adam update (Kingma & Ba, 2015) of every array in ``params``.
 
@@ -354,8 +355,10 @@ def train(
     if len(y) != len(graphs):
         raise ValueError(f"{len(graphs)} graphs but {len(y)} labels")
     rng = np.random.default_rng(seed)
-    state = {"m": {k: np.zeros_like(v) for k, v in params.items()},
-             "v": {k: np.zeros_like(v) for k, v in params.items()}}
+    state = {
+        "m": {k: np.zeros_like(v) for k, v in params.items()},
+        "v": {k: np.zeros_like(v) for k, v in params.items()},
+    }
     step = 0
     for epoch in range(epochs):
         rate = lr(epoch) if callable(lr) else lr
@@ -385,8 +388,10 @@ def save_weights(path: Path | str, params: Params, **metadata: float) -> str:
     >>> a == b
     True
     """
-    arrays = {**{k: np.asarray(v, dtype=np.float64) for k, v in params.items()},
-              **{f"meta_{k}": np.asarray(v, dtype=np.float64) for k, v in metadata.items()}}
+    arrays = {
+        **{k: np.asarray(v, dtype=np.float64) for k, v in params.items()},
+        **{f"meta_{k}": np.asarray(v, dtype=np.float64) for k, v in metadata.items()},
+    }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in sorted(arrays):
@@ -401,7 +406,9 @@ def save_weights(path: Path | str, params: Params, **metadata: float) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_weights(path: Path | str | None = None, sha256: str | None = WEIGHTS_SHA256) -> tuple[Params, dict[str, float]]:
+def load_weights(
+    path: Path | str | None = None, sha256: str | None = WEIGHTS_SHA256
+) -> tuple[Params, dict[str, float]]:
     """Read weights written by :func:`save_weights`, after checking their SHA-256.
 
     Parameters
@@ -440,5 +447,5 @@ def load_weights(path: Path | str | None = None, sha256: str | None = WEIGHTS_SH
         )
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
         params = {k: npz[k] for k in npz.files if not k.startswith("meta_")}
-        meta = {k[len("meta_"):]: float(npz[k]) for k in npz.files if k.startswith("meta_")}
+        meta = {k[len("meta_") :]: float(npz[k]) for k in npz.files if k.startswith("meta_")}
     return params, meta

@@ -215,6 +215,6 @@ def rotate_dihedrals(mol: object, dihedrals: Sequence[Sequence[int]], angles: Ar
         raise ValueError("the molecule has no 3-D conformer; embed it first (AllChem.EmbedMolecule)")
     work = Chem.Mol(mol)  # type: ignore[call-overload]
     conf = work.GetConformer()
-    for (i, j, k, l), angle in zip(dihedrals, angles):
-        rdMolTransforms.SetDihedralDeg(conf, int(i), int(j), int(k), int(l), float(angle))
+    for (a, b, c, d), angle in zip(dihedrals, angles, strict=True):
+        rdMolTransforms.SetDihedralDeg(conf, int(a), int(b), int(c), int(d), float(angle))
     return np.array(conf.GetPositions())

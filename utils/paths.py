@@ -85,7 +85,5 @@ def data_path(name: str) -> Path:
         raise ValueError(f"{name!r} points outside the data folder {DATA_DIR}")
     if not path.is_file():
         available = sorted(p.name for p in DATA_DIR.iterdir() if not p.name.startswith("."))
-        raise FileNotFoundError(
-            f"no file {name!r} in {DATA_DIR}; it holds: {', '.join(available) or 'nothing'}"
-        )
+        raise FileNotFoundError(f"no file {name!r} in {DATA_DIR}; it holds: {', '.join(available) or 'nothing'}")
     return path

@@ -15,9 +15,7 @@ from numpy.typing import ArrayLike
 __all__ = ["perceptron_history"]
 
 
-def perceptron_history(
-    X: ArrayLike, y: ArrayLike, epochs: int = 10, lr: float = 1.0
-) -> tuple[np.ndarray, np.ndarray]:
+def perceptron_history(X: ArrayLike, y: ArrayLike, epochs: int = 10, lr: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Run the perceptron rule over the data in order and record its weights.
 
     Parameters
@@ -62,7 +60,7 @@ def perceptron_history(
     history = [np.append(w, b)]
     mistakes = np.zeros(epochs, dtype=int)
     for epoch in range(epochs):
-        for xi, yi in zip(X, y):
+        for xi, yi in zip(X, y, strict=True):
             if yi * (xi @ w + b) <= 0:  # wrong (or on the boundary): move towards the point
                 w, b = w + lr * yi * xi, b + lr * yi
                 history.append(np.append(w, b))

@@ -16,10 +16,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from utils._inputs import as_1d
+
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     from matplotlib.axes import Axes
 
-__all__ = ["COLORS", "course_style", "course_style_rc", "learning_curve_plot", "parity_plot"]
+__all__ = [
+    "COLORS",
+    "course_style",
+    "course_style_rc",
+    "importance_barh",
+    "learning_curve_plot",
+    "parity_plot",
+    "split_scheme_plot",
+]
 
 #: Okabe–Ito colours, in the order plots use them.
 COLORS: dict[str, str] = {
@@ -145,12 +156,10 @@ def parity_plot(
     'MAE = 0.133 eV'
     >>> plt.close(fig)
     """
-    yt = _as_1d(y_true, "y_true")
-    yp = _as_1d(y_pred, "y_pred")
+    yt = as_1d(y_true, "y_true")
+    yp = as_1d(y_pred, "y_pred")
     if yt.shape != yp.shape:
-        raise ValueError(
-            f"y_true and y_pred must have the same length, got {yt.size} and {yp.size}"
-        )
+        raise ValueError(f"y_true and y_pred must have the same length, got {yt.size} and {yp.size}")
     ax = _axes(ax)
     mae = float(np.mean(np.abs(yt - yp)))
     suffix = f" {unit}" if unit else ""
@@ -230,7 +239,7 @@ def learning_curve_plot(
     ['training', 'validation']
     >>> plt.close(fig)
     """
-    sizes = _as_1d(train_sizes, "train_sizes")
+    sizes = as_1d(train_sizes, "train_sizes")
     ax = _axes(ax)
     for scores, name, label, color in (
         (train_scores, "train_scores", labels[0], COLORS["blue"]),
@@ -240,10 +249,7 @@ def learning_curve_plot(
         if arr.ndim == 1:
             arr = arr[:, None]
         if arr.ndim != 2 or arr.shape[0] != sizes.size:
-            raise ValueError(
-                f"{name} must have one row per training size ({sizes.size}), "
-                f"got shape {np.shape(scores)}"
-            )
+            raise ValueError(f"{name} must have one row per training size ({sizes.size}), got shape {np.shape(scores)}")
         mean, std = arr.mean(axis=1), arr.std(axis=1)
         ax.plot(sizes, mean, marker="o", color=color, label=label)
         if arr.shape[1] > 1:
@@ -257,12 +263,130 @@ def learning_curve_plot(
     return ax
 
 
-def _as_1d(values: ArrayLike, name: str) -> np.ndarray:
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} holds NaN or infinite values")
-    return arr
+def importance_barh(
+    frame: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    color: str | None = None,
+    label: str | None = None,
+    offset: float = 0.0,
+    height: float = 0.8,
+) -> Axes:
+    """Horizontal bars of ``frame["mean"]`` with ``frame["std"]`` as error bars, largest on top.
+
+    Parameters
+    ----------
+    frame
+        Output of :func:`utils.interpretation.importance_frame` (or any frame
+        with ``mean`` and ``std`` columns), one row per feature, in drawing order.
+    ax
+        Axes to draw on; the current axes when ``None``.
+    color, label
+        Bar colour and legend label.
+    offset, height
+        Vertical shift and height of the bars, to draw two sets side by side.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> import pandas as pd
+    >>> fig, ax = plt.subplots()
+    >>> frame = pd.DataFrame({"mean": [0.5, 0.1], "std": [0.05, 0.02]}, index=["b", "a"])
+    >>> ax = importance_barh(frame, ax=ax)
+    >>> len(ax.patches), [(t.get_text(), float(t.get_position()[1])) for t in ax.get_yticklabels()]  # first row on top
+    (2, [('b', 1.0), ('a', 0.0)])
+    >>> plt.close(fig)
+    """
+    ax = _axes(ax)
+    positions = np.arange(len(frame))[::-1] + offset
+    ax.barh(
+        positions,
+        frame["mean"],
+        height=height,
+        xerr=frame["std"],
+        color=color,
+        label=label,
+        error_kw={"elinewidth": 1, "capsize": 2},
+    )
+    ax.set_yticks(np.arange(len(frame))[::-1], list(frame.index))
+    ax.axvline(0, color="0.3", lw=0.8)
+    return ax
+
+
+def split_scheme_plot(
+    n_folds: int = 5,
+    test_fraction: float = 0.2,
+    ax: Axes | None = None,
+) -> Axes:
+    """Draw a dataset split into training and test, and k-fold CV on the training part.
+
+    The top bar is the whole dataset; each row below is one round of
+    cross-validation, in which one fold of the training part is the validation
+    set. The test part stays untouched in every row.
+
+    Parameters
+    ----------
+    n_folds
+        Number of cross-validation folds (at least 2).
+    test_fraction
+        Fraction of the data held out as the test set, between 0 and 1.
+    ax
+        Axes to draw on; the current axes when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If ``n_folds`` is below 2 or ``test_fraction`` is not in (0, 1).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> ax = split_scheme_plot(n_folds=3, ax=ax)
+    >>> len(ax.patches)  # the whole-data bar (2 parts) and 3 rows of (3 folds + test)
+    14
+    >>> plt.close(fig)
+    """
+    from matplotlib.patches import Rectangle
+
+    if n_folds < 2:
+        raise ValueError(f"n_folds must be at least 2, got {n_folds}")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    ax = _axes(ax)
+    train_width = 1.0 - test_fraction
+    fold = train_width / n_folds
+
+    def box(x: float, y: float, w: float, color: str, text: str) -> None:
+        ax.add_patch(Rectangle((x, y), w, 0.8, facecolor=color, edgecolor="white", lw=2))
+        ax.text(x + w / 2, y + 0.4, text, ha="center", va="center", fontsize=9)
+
+    top = n_folds + 0.5
+    box(0.0, top, train_width, COLORS["sky"], "training set")
+    box(train_width, top, test_fraction, COLORS["vermillion"], "test set")
+    for k in range(n_folds):
+        y = n_folds - 1 - k
+        for j in range(n_folds):
+            is_val = j == k
+            box(j * fold, y, fold, COLORS["orange"] if is_val else COLORS["sky"], "validation" if is_val else "train")
+        box(train_width, y, test_fraction, "#dddddd", "not used")
+        ax.text(-0.01, y + 0.4, f"round {k + 1}", ha="right", va="center", fontsize=9)
+    ax.text(-0.01, top + 0.4, "all data", ha="right", va="center", fontsize=9)
+    ax.set_xlim(-0.15, 1.0)
+    ax.set_ylim(-0.1, top + 0.9)
+    ax.set_axis_off()
+    return ax

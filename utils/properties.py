@@ -95,18 +95,22 @@ def all_positive(actual: Any, expected: Any) -> str | None:
     """
     values = _array(actual)
     bad = ~(values > 0)
-    return None if not bad.any() else f"{int(bad.sum())} of {values.size} values are not positive (smallest {np.nanmin(values):.3g})"
+    return (
+        None
+        if not bad.any()
+        else f"{int(bad.sum())} of {values.size} values are not positive (smallest {np.nanmin(values):.3g})"
+    )
 
 
 @predicate
 def no_loops(actual: Any, expected: Any) -> str | None:
-    """The Python source ``actual`` has no loop (``for``, ``while``) and no comprehension.
+    r"""The Python source ``actual`` has no loop (``for``, ``while``) and no comprehension.
 
     Examples
     --------
-    >>> no_loops("def f(a):\\n    return a @ a.T\\n", None) is None
+    >>> no_loops("def f(a):\n    return a @ a.T\n", None) is None
     True
-    >>> no_loops("def f(a):\\n    return [x for x in a]\\n", None)
+    >>> no_loops("def f(a):\n    return [x for x in a]\n", None)
     'the function loops (line 2: a comprehension); it must work on whole arrays'
     """
     if not isinstance(actual, str):
@@ -114,9 +118,15 @@ def no_loops(actual: Any, expected: Any) -> str | None:
     import textwrap
 
     tree = ast.parse(textwrap.dedent(actual))
-    kinds = {ast.For: "a for loop", ast.AsyncFor: "a for loop", ast.While: "a while loop",
-             ast.ListComp: "a comprehension", ast.SetComp: "a comprehension",
-             ast.DictComp: "a comprehension", ast.GeneratorExp: "a comprehension"}
+    kinds = {
+        ast.For: "a for loop",
+        ast.AsyncFor: "a for loop",
+        ast.While: "a while loop",
+        ast.ListComp: "a comprehension",
+        ast.SetComp: "a comprehension",
+        ast.DictComp: "a comprehension",
+        ast.GeneratorExp: "a comprehension",
+    }
     for node in ast.walk(tree):
         for kind, text in kinds.items():
             if isinstance(node, kind):
@@ -140,7 +150,7 @@ def _permuted(calls: Any, X: np.ndarray) -> list[tuple[str, int, np.ndarray | No
         Z = _array(raw)
         n = X.shape[0]
         if Z.ndim == 2 and Z.shape[1] == X.shape[1] and n and Z.shape[0] > n and Z.shape[0] % n == 0:
-            blocks += [Z[k:k + n] for k in range(0, Z.shape[0], n)]  # several inputs stacked in one call
+            blocks += [Z[k : k + n] for k in range(0, Z.shape[0], n)]  # several inputs stacked in one call
         else:
             blocks.append(Z)
     for Z in blocks:
@@ -210,15 +220,19 @@ def entries_are_loss_differences(actual: Any, expected: Any) -> str | None:
     base = loss(y, X @ w)
     for j, columns in per.items():
         if len(columns) != n_repeats:
-            return f"feature {j} was permuted in {len(columns)} calls of the model, expected {n_repeats} (one per repeat)"
+            return (
+                f"feature {j} was permuted in {len(columns)} calls of the model, expected {n_repeats} (one per repeat)"
+            )
         increases = []
         for column in columns:
             Z = X.copy()
             Z[:, j] = column
             increases.append(loss(y, Z @ w) - base)
         if not np.allclose(np.sort(increases), np.sort(table[j]), rtol=1e-9, atol=1e-12):
-            return (f"row {j} of the table is not the loss increase of the calls that permuted feature {j} "
-                    "(entry [j, r] must be loss(permuted column j) - loss(intact X), with the given loss)")
+            return (
+                f"row {j} of the table is not the loss increase of the calls that permuted feature {j} "
+                "(entry [j, r] must be loss(permuted column j) - loss(intact X), with the given loss)"
+            )
     return None
 
 
@@ -245,7 +259,10 @@ def fresh_permutation_per_feature(actual: Any, expected: Any) -> str | None:
         for column in columns:
             order = _row_order(column, X[:, j])
             if seen.setdefault(order, j) != j:
-                return f"features {seen[order]} and {j} were shuffled with the same permutation; every feature needs its own"
+                return (
+                    f"features {seen[order]} and {j} were shuffled with the same permutation; "
+                    "every feature needs its own"
+                )
     if sum(len(c) for c in per.values()) == 0:
         return "no column was permuted"
     return None
@@ -254,13 +271,19 @@ def fresh_permutation_per_feature(actual: Any, expected: Any) -> str | None:
 def _same_inputs(actual: Any) -> bool:
     """Whether two runs (``actual["first"]``, ``actual["second"]``) showed the model identical inputs."""
     first, second = actual["first"], actual["second"]
-    return len(first) == len(second) and all(np.array_equal(_array(a), _array(b)) for a, b in zip(first, second))
+    return len(first) == len(second) and all(
+        np.array_equal(_array(a), _array(b)) for a, b in zip(first, second, strict=True)
+    )
 
 
 @predicate
 def same_permutations(actual: Any, expected: Any) -> str | None:
     """Two runs (``actual["first"]``, ``actual["second"]``: inputs of each call) showed the model the same inputs."""
-    return None if _same_inputs(actual) else "the same seed must give the same permutations (the model saw other inputs the second time)"
+    return (
+        None
+        if _same_inputs(actual)
+        else "the same seed must give the same permutations (the model saw other inputs the second time)"
+    )
 
 
 @predicate
@@ -283,7 +306,9 @@ def importance_split(actual: Any, expected: Any) -> str | None:
     kept = float(np.mean(dup[int(expected["feature"])]))
     copy = float(np.mean(dup[int(expected["copy"])]))
     if not kept < float(expected["max_ratio"]) * alone:
-        return f"with its copy present the feature keeps {kept:.3g} of its {alone:.3g}; it should look much less important"
+        return (
+            f"with its copy present the feature keeps {kept:.3g} of its {alone:.3g}; it should look much less important"
+        )
     if not copy > float(expected["min_share"]) * alone:
         return f"the copy gets {copy:.3g}; it should share the importance"
     return None

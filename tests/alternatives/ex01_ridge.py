@@ -1,30 +1,35 @@
 """Correct answers to ex01_ridge, written differently from the reference."""
 
-CHECKED = ("    X = np.asarray(X, dtype=float)\n    y = np.asarray(y, dtype=float)\n"
-           "    if X.ndim != 2 or y.shape != (X.shape[0],):\n"
-           "        raise ValueError(f'X has {len(X)} rows but y has {len(y)} labels')\n")
+CHECKED = (
+    "    X = np.asarray(X, dtype=float)\n    y = np.asarray(y, dtype=float)\n"
+    "    if X.ndim != 2 or y.shape != (X.shape[0],):\n"
+    "        raise ValueError(f'X has {len(X)} rows but y has {len(y)} labels')\n"
+)
 
 ALTERNATIVES = {
     "primal by least squares on the augmented system, dual with an explicit inverse": {
-        "ridge_closed_form": "def ridge_closed_form(X, y, lam):\n" + CHECKED +
-        "    d = X.shape[1]\n"
+        "ridge_closed_form": "def ridge_closed_form(X, y, lam):\n" + CHECKED + "    d = X.shape[1]\n"
         "    A = np.vstack([X, np.sqrt(lam) * np.eye(d)])\n"
         "    b = np.concatenate([y, np.zeros(d)])\n"
         "    return np.linalg.lstsq(A, b, rcond=None)[0]\n",
-        "ridge_dual": "def ridge_dual(X, y, lam):\n" + CHECKED +
-        "    return X.T @ np.linalg.inv(X @ X.T + lam * np.eye(len(X))) @ y\n",
+        "ridge_dual": "def ridge_dual(X, y, lam):\n"
+        + CHECKED
+        + "    return X.T @ np.linalg.inv(X @ X.T + lam * np.eye(len(X))) @ y\n",
     },
     "primal and dual through the SVD": {
-        "ridge_closed_form": "def ridge_closed_form(X, y, lam):\n" + CHECKED +
-        "    U, s, Vt = np.linalg.svd(X, full_matrices=False)\n"
+        "ridge_closed_form": "def ridge_closed_form(X, y, lam):\n"
+        + CHECKED
+        + "    U, s, Vt = np.linalg.svd(X, full_matrices=False)\n"
         "    return Vt.T @ (s / (s**2 + lam) * (U.T @ y))\n",
-        "ridge_dual": "import scipy.linalg\n\ndef ridge_dual(X, y, lam):\n" + CHECKED +
-        "    alpha = scipy.linalg.solve(X @ X.T + lam * np.eye(X.shape[0]), y, assume_a='sym')\n"
+        "ridge_dual": "import scipy.linalg\n\ndef ridge_dual(X, y, lam):\n"
+        + CHECKED
+        + "    alpha = scipy.linalg.solve(X @ X.T + lam * np.eye(X.shape[0]), y, assume_a='sym')\n"
         "    return X.T.dot(alpha)\n",
     },
     "in-place diagonal on a fresh matrix, scipy's Cholesky-free solver, estimator with an unpenalised ones column": {
-        "ridge_closed_form": "import scipy.linalg\n\ndef ridge_closed_form(X, y, lam):\n" + CHECKED +
-        "    A = X.T.dot(X)\n    A[np.diag_indices_from(A)] += lam\n"
+        "ridge_closed_form": "import scipy.linalg\n\ndef ridge_closed_form(X, y, lam):\n"
+        + CHECKED
+        + "    A = X.T.dot(X)\n    A[np.diag_indices_from(A)] += lam\n"
         "    return scipy.linalg.solve(A, X.T.dot(y))\n",
         "ridge_estimator": "from sklearn.base import BaseEstimator, RegressorMixin\n"
         "from sklearn.utils.validation import check_X_y, check_array, check_is_fitted\n\n\n"

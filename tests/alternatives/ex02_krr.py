@@ -1,9 +1,11 @@
 """Correct answers to ex02_krr, written differently from the reference."""
 
-ESTIMATOR_HEAD = ("from sklearn.base import BaseEstimator, RegressorMixin\n"
-                  "from sklearn.utils.validation import check_array, check_is_fitted, check_X_y\n\n\n"
-                  "class KernelRidgeRegression(RegressorMixin, BaseEstimator):\n"
-                  "    def __init__(self, gamma=1.0, lam=1.0):\n        self.gamma = gamma\n        self.lam = lam\n\n")
+ESTIMATOR_HEAD = (
+    "from sklearn.base import BaseEstimator, RegressorMixin\n"
+    "from sklearn.utils.validation import check_array, check_is_fitted, check_X_y\n\n\n"
+    "class KernelRidgeRegression(RegressorMixin, BaseEstimator):\n"
+    "    def __init__(self, gamma=1.0, lam=1.0):\n        self.gamma = gamma\n        self.lam = lam\n\n"
+)
 
 ALTERNATIVES = {
     "kernel from scipy's cdist, fit with scipy.linalg.solve": {
@@ -33,8 +35,7 @@ ALTERNATIVES = {
         "    A = np.atleast_2d(A).astype(float)\n    B = np.atleast_2d(B).astype(float)\n"
         "    sq = np.einsum('ij,ij->i', A, A)[:, None] + np.einsum('ij,ij->i', B, B)[None, :] - 2 * A @ B.T\n"
         "    return np.exp(-gamma * sq.clip(min=0))\n",
-        "krr_estimator": ESTIMATOR_HEAD +
-        "    def fit(self, X, y):\n"
+        "krr_estimator": ESTIMATOR_HEAD + "    def fit(self, X, y):\n"
         "        X, y = check_X_y(X, y, dtype=float)\n"
         "        self.X_train_ = X  # no copy: check_X_y already gave a float array and nothing changes it\n"
         "        self.dual_coef_ = krr_fit(gaussian_kernel(X, X, self.gamma), y, self.lam)\n"
@@ -45,8 +46,7 @@ ALTERNATIVES = {
         "        return gaussian_kernel(check_array(X, dtype=float), self.X_train_, self.gamma) @ self.dual_coef_\n",
     },
     "estimator with its own kernel code and sklearn's rbf_kernel": {
-        "krr_estimator": ESTIMATOR_HEAD +
-        "    def fit(self, X, y):\n"
+        "krr_estimator": ESTIMATOR_HEAD + "    def fit(self, X, y):\n"
         "        from sklearn.metrics.pairwise import rbf_kernel\n"
         "        X, y = check_X_y(X, y, dtype=np.float64, y_numeric=True)\n"
         "        K = rbf_kernel(X, X, gamma=self.gamma)\n"

@@ -1,12 +1,15 @@
 """Correct answers to ex03_permutation_importance, written differently from the reference."""
 
-CHECK = ("    X = np.asarray(X, dtype=float)\n    y = np.asarray(y)\n"
-         "    if len(X) != len(y):\n        raise ValueError(f'X has {len(X)} rows, y has {len(y)}')\n")
+CHECK = (
+    "    X = np.asarray(X, dtype=float)\n    y = np.asarray(y)\n"
+    "    if len(X) != len(y):\n        raise ValueError(f'X has {len(X)} rows, y has {len(y)}')\n"
+)
 
 ALTERNATIVES = {
     "repeats in the outer loop, features inside": {
-        "permutation_importance": "def permutation_importance(predict, X, y, loss, n_repeats=5, seed=0):\n" + CHECK +
-        "    rng = np.random.default_rng(seed)\n"
+        "permutation_importance": "def permutation_importance(predict, X, y, loss, n_repeats=5, seed=0):\n"
+        + CHECK
+        + "    rng = np.random.default_rng(seed)\n"
         "    n, d = X.shape\n    base = loss(y, predict(X))\n"
         "    out = np.zeros((d, n_repeats))\n"
         "    for r in range(n_repeats):\n"
@@ -16,8 +19,9 @@ ALTERNATIVES = {
         "    return out\n",
     },
     "one generator per feature from SeedSequence(seed).spawn(d)": {
-        "permutation_importance": "def permutation_importance(predict, X, y, loss, n_repeats=5, seed=0):\n" + CHECK +
-        "    n, d = X.shape\n"
+        "permutation_importance": "def permutation_importance(predict, X, y, loss, n_repeats=5, seed=0):\n"
+        + CHECK
+        + "    n, d = X.shape\n"
         "    generators = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(d)]\n"
         "    base = loss(y, predict(X))\n"
         "    table = []\n"
@@ -30,8 +34,9 @@ ALTERNATIVES = {
         "    return np.array(table)\n",
     },
     "one working copy, the column shuffled in place and restored": {
-        "permutation_importance": "def permutation_importance(predict, X, y, loss, n_repeats=5, seed=0):\n" + CHECK +
-        "    rng = np.random.default_rng(seed)\n"
+        "permutation_importance": "def permutation_importance(predict, X, y, loss, n_repeats=5, seed=0):\n"
+        + CHECK
+        + "    rng = np.random.default_rng(seed)\n"
         "    work = X.copy()\n    base = loss(y, predict(work))\n"
         "    out = np.empty((X.shape[1], n_repeats))\n"
         "    for j in range(X.shape[1]):\n"
@@ -43,8 +48,9 @@ ALTERNATIVES = {
         "    return out\n",
     },
     "all repeats of a feature stacked into one call of the model": {
-        "permutation_importance": "def permutation_importance(predict, X, y, loss, n_repeats=5, seed=0):\n" + CHECK +
-        "    rng = np.random.default_rng(seed)\n"
+        "permutation_importance": "def permutation_importance(predict, X, y, loss, n_repeats=5, seed=0):\n"
+        + CHECK
+        + "    rng = np.random.default_rng(seed)\n"
         "    n, d = X.shape\n    base = loss(y, predict(X))\n"
         "    out = np.empty((d, n_repeats))\n"
         "    for j in range(d):\n"

@@ -59,7 +59,7 @@ def need_root() -> None:
             problems.append(f"the command {tool}")
     try:
         choose_python()
-    except Exception as err:  # noqa: BLE001 - reported as the reason
+    except Exception as err:
         problems.append(str(err))
     if problems:
         message = "classroom tests need " + "; ".join(problems)
@@ -112,9 +112,12 @@ class Classroom:
 
     def api(self, method: str, path: str, body: dict | None = None, timeout: float = 30) -> tuple[int, object]:
         """Call the hub's REST API with the test's admin token; (status, decoded JSON or None)."""
-        request = urllib.request.Request(f"{self.url}/hub/api{path}", method=method,
-                                         data=json.dumps(body).encode() if body is not None else None,
-                                         headers={"Authorization": f"token {self.api_token}"})
+        request = urllib.request.Request(
+            f"{self.url}/hub/api{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"token {self.api_token}"},
+        )
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
             with opener.open(request, timeout=timeout) as response:
@@ -123,23 +126,41 @@ class Classroom:
         except urllib.error.HTTPError as err:
             return err.code, None
 
-    def as_user(self, user: str, *args: str, cwd: Path | None = None, timeout: float = 300,
-                env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    def as_user(
+        self, user: str, *args: str, cwd: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess:
         """Run a command as ``user`` with the environment the hub gives that user's server."""
         home = Path(f"~{user}").expanduser()
         instructor = user in self.instructors
         base = {
-            "HOME": str(home), "USER": user, "LOGNAME": user, "LANG": "C.UTF-8",
+            "HOME": str(home),
+            "USER": user,
+            "LOGNAME": user,
+            "LANG": "C.UTF-8",
             "PATH": f"{self.layout.venv / 'bin'}:/usr/local/bin:/usr/bin:/bin",
             "JUPYTER_CONFIG_PATH": str(self.layout.etc("instructor" if instructor else "student")),
             "MLCHEM_EXCHANGE_ROOT": str(self.layout.exchange),
             "GIT_CONFIG_SYSTEM": str(self.layout.root / "etc" / "gitconfig"),
             "PYTHONPATH": str(self.layout.course if instructor else self.layout.student_tree),
-            "VENV": str(self.layout.venv), "MLCHEM_SHARED_VENV": "1",
+            "VENV": str(self.layout.venv),
+            "MLCHEM_SHARED_VENV": "1",
         }
-        return subprocess.run(["runuser", "-u", user, "--", "env", "-i", *(f"{k}={v}" for k, v in
-                               {**base, **(env or {})}.items()), *args],
-                              cwd=cwd or home, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(
+            [
+                "runuser",
+                "-u",
+                user,
+                "--",
+                "env",
+                "-i",
+                *(f"{k}={v}" for k, v in {**base, **(env or {})}.items()),
+                *args,
+            ],
+            cwd=cwd or home,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
 
 
 def _wait_for(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> None:
@@ -177,12 +198,21 @@ def classroom() -> Iterator[Classroom]:
         room.api_token = secrets.token_hex(24)
         log_path = root / "state" / "hub.log"
         log_file = log_path.open("w")
-        env = {**os.environ, "MLCHEM_HUB_API_PORT": str(free_port()), "MLCHEM_PROXY_API_PORT": str(free_port()),
-               "MLCHEM_HUB_SERVICE_TOKEN": room.api_token}
+        env = {
+            **os.environ,
+            "MLCHEM_HUB_API_PORT": str(free_port()),
+            "MLCHEM_PROXY_API_PORT": str(free_port()),
+            "MLCHEM_HUB_SERVICE_TOKEN": room.api_token,
+        }
         env = {k: v for k, v in env.items() if not k.startswith(("JUPYTER", "JPY_"))}
-        proc = subprocess.Popen([sys.executable, "-m", "classroom", "--root", str(root), "start",
-                                 "--url", room.url], cwd=REPO_ROOT, env=env, stdout=log_file,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "classroom", "--root", str(root), "start", "--url", room.url],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         _wait_for(f"{room.url}/hub/api/", 90, proc, log_path)
         yield room
     finally:

@@ -36,8 +36,11 @@ DELETED_TEST = "test_ridge_dual"
 
 def answers() -> dict[str, str]:
     nb = nbformat.read(REPO_ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    return {c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    return {
+        c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
 
 
 def wrong_answers() -> dict[str, str]:
@@ -97,8 +100,10 @@ def fill_answers(page, path: Path, wanted: dict[str, str]) -> None:
     page.keyboard.press("Control+S")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        saved = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source.strip()
-                 for c in nbformat.read(path, as_version=4).cells}
+        saved = {
+            c.metadata.get("nbgrader", {}).get("grade_id"): c.source.strip()
+            for c in nbformat.read(path, as_version=4).cells
+        }
         if all(saved.get(gid) == text.strip() for gid, text in wanted.items()):
             return
         time.sleep(0.5)
@@ -125,7 +130,7 @@ def click_and_confirm(page, target) -> None:
     dialog = page.locator(".modal-dialog:visible")
     try:
         dialog.wait_for(timeout=5_000)
-    except Exception:  # noqa: BLE001 - no dialog for this button
+    except Exception:
         return
     dialog.locator("button.btn-primary, button:has-text('Release'), button:has-text('OK')").first.click()
 
@@ -137,9 +142,17 @@ def test_release_fetch_submit_collect_grade_feedback(classroom: Classroom, tmp_p
     right, wrong, deleter = classroom.students[:3]
     course = classroom.layout.course
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            *(["--no-sandbox"] if os.geteuid() == 0 else []), "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                *(["--no-sandbox"] if os.geteuid() == 0 else []),
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         try:
             # 1. The instructor releases ex01 in the formgrader.
             teacher = log_in(browser, classroom.url, instructor, classroom.passwords[instructor])
@@ -172,16 +185,18 @@ def test_release_fetch_submit_collect_grade_feedback(classroom: Classroom, tmp_p
                 notebook = home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
                 assert notebook.is_file()
                 page.goto(f"{classroom.url}/user/{student}/lab/tree/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
-                page.wait_for_selector(".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                       timeout=90_000)
+                page.wait_for_selector(
+                    ".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000
+                )
                 fill_answers(page, notebook, wanted)
                 validations[student] = validate(page)
                 if student == deleter:
                     # The test cell is locked (undeletable) in Lab; this student edits the file in
                     # another editor (written here by root and given back to the student).
                     edited = nbformat.read(notebook, as_version=4)
-                    edited.cells = [c for c in edited.cells
-                                    if c.metadata.get("nbgrader", {}).get("grade_id") != DELETED_TEST]
+                    edited.cells = [
+                        c for c in edited.cells if c.metadata.get("nbgrader", {}).get("grade_id") != DELETED_TEST
+                    ]
                     with open(notebook, "w", encoding="utf-8") as out:
                         nbformat.write(edited, out)
                     os.chown(notebook, *_ids(student))
@@ -200,12 +215,21 @@ def test_release_fetch_submit_collect_grade_feedback(classroom: Classroom, tmp_p
             click_and_confirm(teacher, row.locator("td.collect a"))
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and not all(
-                    (course / "submitted" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file() for s in plans):
+                (course / "submitted" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file() for s in plans
+            ):
                 time.sleep(0.5)
             for student in plans:
                 assert (course / "submitted" / student / ASSIGNMENT / "timestamp.txt").is_file(), student
-            graded = classroom.as_user(instructor, "make", "--no-print-directory", "grade",
-                                       f"ASSIGNMENT={ASSIGNMENT}", "WORKERS=2", cwd=course, timeout=600)
+            graded = classroom.as_user(
+                instructor,
+                "make",
+                "--no-print-directory",
+                "grade",
+                f"ASSIGNMENT={ASSIGNMENT}",
+                "WORKERS=2",
+                cwd=course,
+                timeout=600,
+            )
             assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
             with open(course / "grades" / f"{ASSIGNMENT}.csv", newline="") as f:
                 rows = {r["student_id"]: r for r in csv.DictReader(f)}
@@ -237,7 +261,9 @@ def test_release_fetch_submit_collect_grade_feedback(classroom: Classroom, tmp_p
             assert len(feedback) == 1, feedback
             page.goto(f"{classroom.url}/user/{wrong}/files/{feedback[0].relative_to(Path(f'~{wrong}').expanduser())}")
             score = float(rows[wrong]["score"])
-            assert re.search(rf"Score:\s*{score:g}(\.0+)?\s*/\s*10", page.inner_text("body")), page.inner_text("body")[:2000]
+            assert re.search(rf"Score:\s*{score:g}(\.0+)?\s*/\s*10", page.inner_text("body")), page.inner_text("body")[
+                :2000
+            ]
             save_screenshot(page, tmp_path, "hub-student-feedback")
         finally:
             browser.close()

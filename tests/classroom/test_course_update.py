@@ -55,13 +55,20 @@ def test_published_update_merges_into_a_students_edited_copy(classroom: Classroo
     nb.cells[0].source = nb.cells[0].source + "\n\n*Updated for week 2.*"
     write_as(instructor, course / LECTURE, nb)
     write_as(instructor, course / "lectures" / "week2.md", "Week 2: kernels.\n")
-    for args in (["add", "lectures"], ["-c", "user.name=Instructor", "-c", "user.email=i@example.org",
-                                       "commit", "-qm", "Week 2"]):
+    for args in (
+        ["add", "lectures"],
+        ["-c", "user.name=Instructor", "-c", "user.email=i@example.org", "commit", "-qm", "Week 2"],
+    ):
         done = classroom.as_user(instructor, "git", *args, cwd=course)
         assert done.returncode == 0, done.stdout + done.stderr
 
-    published = subprocess.run([sys.executable, "-m", "classroom", "--root", str(layout.root), "publish"],
-                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    published = subprocess.run(
+        [sys.executable, "-m", "classroom", "--root", str(layout.root), "publish"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert published.returncode == 0, published.stdout + published.stderr
 
     update = classroom.as_user(student, "make", "--no-print-directory", "update", cwd=copy, timeout=300)

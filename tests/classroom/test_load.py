@@ -70,8 +70,12 @@ nbformat.write(nb, path)
 
 
 def _median_max(values: list[float]) -> dict[str, float]:
-    return {"median": round(statistics.median(values), 3), "max": round(max(values), 3),
-            "min": round(min(values), 3), "n": len(values)}
+    return {
+        "median": round(statistics.median(values), 3),
+        "max": round(max(values), 3),
+        "min": round(min(values), 3),
+        "n": len(values),
+    }
 
 
 def _sha(path: Path) -> str:
@@ -132,8 +136,9 @@ def submitted(classroom: Classroom, report: dict) -> Round:
 
     def fetch_and_mark(user: str) -> None:
         # One shell per student: fetch, then edit the answer cell (as that student, in their home).
-        result = room.as_user(user, "bash", "-c", f'nbgrader fetch_assignment {ASSIGNMENT} && python -c "$0" "$1"',
-                              MARK, markers[user])
+        result = room.as_user(
+            user, "bash", "-c", f'nbgrader fetch_assignment {ASSIGNMENT} && python -c "$0" "$1"', MARK, markers[user]
+        )
         assert result.returncode == 0, f"{user} fetch and edit: {result.stderr}"
 
     start = time.monotonic()
@@ -211,7 +216,9 @@ def test_30_concurrent_submissions_are_all_collected_intact(classroom: Classroom
         path = course / "submitted" / user / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         assert path.is_file(), f"{user}'s submission was not collected"
         assert _marker_of(path) == submitted.markers[user], f"{user}'s collected notebook is someone else's"
-        assert _sha(path) == submitted.submitted_sha[user], f"{user}'s collected notebook differs from what was submitted"
+        assert _sha(path) == submitted.submitted_sha[user], (
+            f"{user}'s collected notebook differs from what was submitted"
+        )
         assert (path.parent / "timestamp.txt").read_text().strip()
 
 
@@ -227,8 +234,9 @@ def test_student_who_never_had_a_server_is_collected(classroom: Classroom, submi
     assert _marker_of(path) == submitted.markers[user]
 
 
-def test_late_resubmission_replaces_the_earlier_one_on_collect_update(classroom: Classroom, submitted: Round,
-                                                                      report: dict) -> None:
+def test_late_resubmission_replaces_the_earlier_one_on_collect_update(
+    classroom: Classroom, submitted: Round, report: dict
+) -> None:
     """nbgrader's documented behaviour (``nbgrader collect --help``, nbgrader 0.9; also
     https://nbgrader.readthedocs.io/en/stable/command_line_tools/nbgrader-collect.html): "All
     submissions are timestamped and students can turn an assignment in multiple times. The
@@ -260,8 +268,9 @@ def test_late_resubmission_replaces_the_earlier_one_on_collect_update(classroom:
     report["resubmission"] = {"first": first_stamp, "late": second_stamp, "collect_update_s": round(seconds, 2)}
 
 
-def test_students_cannot_list_or_read_each_others_submissions(classroom: Classroom, submitted: Round,
-                                                              report: dict) -> None:
+def test_students_cannot_list_or_read_each_others_submissions(
+    classroom: Classroom, submitted: Round, report: dict
+) -> None:
     room = classroom
     inbound = room.layout.exchange / COURSE_ID / "inbound"
     mode = inbound.stat().st_mode
@@ -307,11 +316,12 @@ def _login(url: str, user: str, password: str) -> None:
     """Log ``user`` in through the hub's login form (PAM), without following the redirect to a spawn."""
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        def redirect_request(self, *args, **kwargs):
             return None
 
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}),
-                                         urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect
+    )
     with opener.open(f"{url}/hub/login", timeout=30) as response:
         page = response.read().decode()
     xsrf = re.search(r'name="_xsrf"\s+value="([^"]+)"', page)
@@ -378,7 +388,7 @@ def test_10_concurrent_spawns_through_the_api(classroom: Classroom, submitted: R
     try:
         start = time.monotonic()
         with ThreadPoolExecutor(N_SPAWN) as pool:
-            spawn_seconds = dict(zip(users, pool.map(spawn, users)))
+            spawn_seconds = dict(zip(users, pool.map(spawn, users), strict=True))
         spawn_wall = time.monotonic() - start
         time.sleep(2)  # let the servers settle before measuring
         memory = {u: _memory_mb(uid) for u, uid in uids.items()}
@@ -403,7 +413,10 @@ def test_10_concurrent_spawns_through_the_api(classroom: Classroom, submitted: R
         "pss_per_user_mb": _median_max([pss for _, pss in memory.values()]),
         "rss_total_mb": round(sum(rss for rss, _ in memory.values()), 1),
         "api_polls": len(latencies),
-        "api_latency_s": {**_median_max(latencies), "p95": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 3)},
+        "api_latency_s": {
+            **_median_max(latencies),
+            "p95": round(sorted(latencies)[int(0.95 * (len(latencies) - 1))], 3),
+        },
         "api_latency_bound_s": API_LATENCY_BOUND_S,
     }
     assert max(spawn_seconds.values()) < SPAWN_BOUND_S

@@ -133,9 +133,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     # never reinstall utils from itself.
     proc = subprocess.Popen(
         ["make", "--no-print-directory", "-o", ".venv/.installed", "lab", f"PORT={free_port}", f"LAB_ARGS={args}"],
-        cwd=root, env={**clean_env, "JUPYTER_CONFIG_DIR": str(root.parent / "jupyter-config"),
-             "JUPYTER_RUNTIME_DIR": str(root.parent / "runtime")},
-        start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+        cwd=root,
+        env={
+            **clean_env,
+            "JUPYTER_CONFIG_DIR": str(root.parent / "jupyter-config"),
+            "JUPYTER_RUNTIME_DIR": str(root.parent / "runtime"),
+        },
+        start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     lab = Lab(f"http://127.0.0.1:{free_port}", token, root)
     try:

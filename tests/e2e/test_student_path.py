@@ -28,14 +28,19 @@ ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.st
 
 def _answers(assignment: str) -> dict[str, str]:
     nb = nbformat.read(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
-            for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    return {
+        c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
 
 
 def _open(page, lab: Lab, path: str) -> None:
     page.goto(lab.url(f"lab/tree/{path}"))
     page.wait_for_selector(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    page.wait_for_selector(
+        ".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000
+    )
     news = page.locator(".jp-Notification-Toast-Close")  # "get notified about Jupyter news?"
     if news.count():
         news.first.click()
@@ -43,7 +48,9 @@ def _open(page, lab: Lab, path: str) -> None:
 
 def _menu(page, menu: str, item: str) -> None:
     # Commands act on the active notebook: activate it by clicking its first cell's prompt area.
-    page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").first.locator(".jp-InputPrompt, .jp-Cell-inputCollapser").first.click()
+    page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").first.locator(
+        ".jp-InputPrompt, .jp-Cell-inputCollapser"
+    ).first.click()
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")).first.click()
 
@@ -119,11 +126,15 @@ def test_a_lecture_runs_and_its_slider_moves_the_figure(lab: Lab, page, tmp_path
     before_value = slider_box.locator(".widget-readout").inner_text()
     for _ in range(4):
         page.keyboard.press("ArrowLeft")
-    page.wait_for_function("([sel, old]) => { const i = document.querySelector(sel); return i && i.src !== old; }",
-                           arg=[".jp-NotebookPanel:not(.lm-mod-hidden) .widget-output .jp-RenderedImage img", before],
-                           timeout=30_000)
+    page.wait_for_function(
+        "([sel, old]) => { const i = document.querySelector(sel); return i && i.src !== old; }",
+        arg=[".jp-NotebookPanel:not(.lm-mod-hidden) .widget-output .jp-RenderedImage img", before],
+        timeout=30_000,
+    )
     assert float(slider_box.locator(".widget-readout").inner_text()) == float(before_value) - 2.0  # 4 steps of 0.5
-    page.wait_for_selector(".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=30_000)
+    page.wait_for_selector(
+        ".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=30_000
+    )
     page.wait_for_timeout(500)  # the last redraw reaches the page
     save_screenshot(page, tmp_path, "student-lecture-slider")
 
@@ -148,8 +159,10 @@ def _fill_answers(page, lab: Lab, replace: dict[str, str]) -> None:
     wanted = {gid: text.strip() for gid, text in answers.items()}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        saved = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source.strip()
-                 for c in nbformat.read(path, as_version=4).cells}
+        saved = {
+            c.metadata.get("nbgrader", {}).get("grade_id"): c.source.strip()
+            for c in nbformat.read(path, as_version=4).cells
+        }
         if all(saved.get(gid) == text for gid, text in wanted.items()):
             return
         time.sleep(0.5)
@@ -196,16 +209,34 @@ def test_the_formgrader_shows_a_graded_submission(lab: Lab, page, tmp_path: Path
     nbformat.write(nb, folder / "ex01_ridge.ipynb")
     # The student in the gradebook with a name (`nbgrader db student add`), then `make grade`.
     bin_dir = str(Path(sys.executable).parent)  # nbgrader runs alembic from PATH, as under make
-    added = subprocess.run(["nbgrader", "db", "student", "add", "alice", "--first-name=Alice", "--last-name=Liddell"],
-                           cwd=lab.root, capture_output=True, text=True, timeout=120,
-                           env={**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")})
+    added = subprocess.run(
+        ["nbgrader", "db", "student", "add", "alice", "--first-name=Alice", "--last-name=Liddell"],
+        cwd=lab.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")},
+    )
     assert added.returncode == 0, added.stdout[-2000:] + added.stderr[-2000:]
     # BIN: the environment's real folder, not the copy's .venv link, which the grading
     # sandbox (bubblewrap) does not see.
-    graded = subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed", "grade",
-                             "ASSIGNMENT=ex01_ridge", "WORKERS=1", f"BIN={bin_dir}"],
-                            cwd=lab.root, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")})
+    graded = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-o",
+            ".venv/.installed",
+            "grade",
+            "ASSIGNMENT=ex01_ridge",
+            "WORKERS=1",
+            f"BIN={bin_dir}",
+        ],
+        cwd=lab.root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")},
+    )
     assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-2000:]
     assert re.search(r"alice\s+10\s*/\s*10", graded.stdout), graded.stdout[-2000:]
     page.goto(lab.url("formgrader", reset=False))

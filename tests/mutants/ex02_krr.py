@@ -7,52 +7,90 @@ either: on this split it picks the same (gamma, lam) as honest cross-validation,
 centring with the test-set mean instead of the training mean (the kernel reproduces the constant).
 """
 
-KERNEL = ("def gaussian_kernel(A, B, gamma):\n    A = np.atleast_2d(np.asarray(A, dtype=float))\n"
-          "    B = np.atleast_2d(np.asarray(B, dtype=float))\n{body}\n")
+KERNEL = (
+    "def gaussian_kernel(A, B, gamma):\n    A = np.atleast_2d(np.asarray(A, dtype=float))\n"
+    "    B = np.atleast_2d(np.asarray(B, dtype=float))\n{body}\n"
+)
 SQ = "    sq = (A**2).sum(axis=1)[:, None] + (B**2).sum(axis=1)[None, :] - 2.0 * A @ B.T\n"
-FIT = ("def krr_fit(K, y, lam):\n    K = np.asarray(K, float)\n{fit}\n\n"
-       "def krr_predict(K_new, alpha):\n{predict}\n")
+FIT = "def krr_fit(K, y, lam):\n    K = np.asarray(K, float)\n{fit}\n\ndef krr_predict(K_new, alpha):\n{predict}\n"
 GOOD_FIT = "    return np.linalg.solve(K + lam * np.eye(K.shape[0]), np.asarray(y, float))"
 GOOD_PREDICT = "    return np.asarray(K_new, float) @ np.asarray(alpha, float)"
-ESTIMATOR = ("from sklearn.base import BaseEstimator, RegressorMixin\n"
-             "from sklearn.utils.validation import check_is_fitted\n"
-             "class KernelRidgeRegression(RegressorMixin, BaseEstimator):\n"
-             "    def __init__(self, gamma=1.0, lam=1.0):\n        self.gamma = gamma\n        self.lam = lam\n"
-             "    def fit(self, X, y):\n        X = np.asarray(X, float); y = np.asarray(y, float)\n{fit}\n        return self\n"
-             "    def predict(self, X):\n        check_is_fitted(self, 'dual_coef_')\n{predict}\n")
+ESTIMATOR = (
+    "from sklearn.base import BaseEstimator, RegressorMixin\n"
+    "from sklearn.utils.validation import check_is_fitted\n"
+    "class KernelRidgeRegression(RegressorMixin, BaseEstimator):\n"
+    "    def __init__(self, gamma=1.0, lam=1.0):\n        self.gamma = gamma\n        self.lam = lam\n"
+    "    def fit(self, X, y):\n        X = np.asarray(X, float); y = np.asarray(y, float)\n{fit}\n        return self\n"
+    "    def predict(self, X):\n        check_is_fitted(self, 'dual_coef_')\n{predict}\n"
+)
 
 MUTANTS = {
-    "kernel sign flipped": {"gaussian_kernel": KERNEL.format(body=SQ + "    return np.exp(gamma * np.maximum(sq, 0.0))")},
-    "distance not squared": {"gaussian_kernel": KERNEL.format(body=SQ + "    return np.exp(-gamma * np.sqrt(np.maximum(sq, 0.0)))")},
-    "cross term forgotten": {"gaussian_kernel": KERNEL.format(
-        body="    sq = (A**2).sum(axis=1)[:, None] + (B**2).sum(axis=1)[None, :]\n    return np.exp(-gamma * sq)")},
-    "gamma as a width (divides)": {"gaussian_kernel": KERNEL.format(body=SQ + "    return np.exp(-np.maximum(sq, 0.0) / gamma)")},
-    "python loop over pairs": {"gaussian_kernel": KERNEL.format(
-        body="    K = np.empty((len(A), len(B)))\n    for i in range(len(A)):\n        for j in range(len(B)):\n"
-             "            K[i, j] = np.exp(-gamma * np.sum((A[i] - B[j]) ** 2))\n    return K")},
-    "lam forgotten": {"krr_fit_predict": FIT.format(fit="    return np.linalg.lstsq(K, np.asarray(y, float), rcond=None)[0]", predict=GOOD_PREDICT)},
-    "lam added to every entry": {"krr_fit_predict": FIT.format(fit="    return np.linalg.solve(K + lam, np.asarray(y, float))", predict=GOOD_PREDICT)},
-    "lam doubled": {"krr_fit_predict": FIT.format(fit="    return np.linalg.solve(K + 2 * lam * np.eye(len(K)), np.asarray(y, float))", predict=GOOD_PREDICT)},
-    "predict with the kernel the wrong way round": {"krr_fit_predict": FIT.format(
-        fit=GOOD_FIT, predict="    return np.dot(alpha, K_new)")},
-    "intercept added to KRR": {"krr_estimator": ESTIMATOR.format(
-        fit="        self.X_fit_ = X.copy()\n        self.y_mean_ = y.mean()\n"
+    "kernel sign flipped": {
+        "gaussian_kernel": KERNEL.format(body=SQ + "    return np.exp(gamma * np.maximum(sq, 0.0))")
+    },
+    "distance not squared": {
+        "gaussian_kernel": KERNEL.format(body=SQ + "    return np.exp(-gamma * np.sqrt(np.maximum(sq, 0.0)))")
+    },
+    "cross term forgotten": {
+        "gaussian_kernel": KERNEL.format(
+            body="    sq = (A**2).sum(axis=1)[:, None] + (B**2).sum(axis=1)[None, :]\n    return np.exp(-gamma * sq)"
+        )
+    },
+    "gamma as a width (divides)": {
+        "gaussian_kernel": KERNEL.format(body=SQ + "    return np.exp(-np.maximum(sq, 0.0) / gamma)")
+    },
+    "python loop over pairs": {
+        "gaussian_kernel": KERNEL.format(
+            body="    K = np.empty((len(A), len(B)))\n    for i in range(len(A)):\n        for j in range(len(B)):\n"
+            "            K[i, j] = np.exp(-gamma * np.sum((A[i] - B[j]) ** 2))\n    return K"
+        )
+    },
+    "lam forgotten": {
+        "krr_fit_predict": FIT.format(
+            fit="    return np.linalg.lstsq(K, np.asarray(y, float), rcond=None)[0]", predict=GOOD_PREDICT
+        )
+    },
+    "lam added to every entry": {
+        "krr_fit_predict": FIT.format(
+            fit="    return np.linalg.solve(K + lam, np.asarray(y, float))", predict=GOOD_PREDICT
+        )
+    },
+    "lam doubled": {
+        "krr_fit_predict": FIT.format(
+            fit="    return np.linalg.solve(K + 2 * lam * np.eye(len(K)), np.asarray(y, float))", predict=GOOD_PREDICT
+        )
+    },
+    "predict with the kernel the wrong way round": {
+        "krr_fit_predict": FIT.format(fit=GOOD_FIT, predict="    return np.dot(alpha, K_new)")
+    },
+    "intercept added to KRR": {
+        "krr_estimator": ESTIMATOR.format(
+            fit="        self.X_fit_ = X.copy()\n        self.y_mean_ = y.mean()\n"
             "        self.dual_coef_ = krr_fit(gaussian_kernel(X, X, self.gamma), y - self.y_mean_, self.lam)",
-        predict="        return krr_predict(gaussian_kernel(np.asarray(X, float), self.X_fit_, self.gamma), self.dual_coef_) + self.y_mean_")},
-    "lam ignored by the estimator": {"krr_estimator": ESTIMATOR.format(
-        fit="        self.X_fit_ = X.copy()\n        self.dual_coef_ = krr_fit(gaussian_kernel(X, X, self.gamma), y, 1e-10)",
-        predict="        return krr_predict(gaussian_kernel(np.asarray(X, float), self.X_fit_, self.gamma), self.dual_coef_)")},
-    "final model fitted on the CV subset only": {"qm9_krr": "y_mean = y_train.mean()\n"
+            predict="        return krr_predict(gaussian_kernel(np.asarray(X, float), self.X_fit_, self.gamma), self.dual_coef_) + self.y_mean_",
+        )
+    },
+    "lam ignored by the estimator": {
+        "krr_estimator": ESTIMATOR.format(
+            fit="        self.X_fit_ = X.copy()\n        self.dual_coef_ = krr_fit(gaussian_kernel(X, X, self.gamma), y, 1e-10)",
+            predict="        return krr_predict(gaussian_kernel(np.asarray(X, float), self.X_fit_, self.gamma), self.dual_coef_)",
+        )
+    },
+    "final model fitted on the CV subset only": {
+        "qm9_krr": "y_mean = y_train.mean()\n"
         "search = GridSearchCV(KernelRidgeRegression(), {'gamma': GAMMAS, 'lam': LAMS}, cv=5,\n"
         "                      scoring='neg_mean_absolute_error').fit(X_train[cv_index], y_train[cv_index] - y_mean)\n"
         "best_gamma = float(search.best_params_['gamma'])\nbest_lam = float(search.best_params_['lam'])\n"
         "model = search.best_estimator_\n"
-        "test_mae = float(np.mean(np.abs(model.predict(X_test) + y_mean - y_test)))\n"},
-    "root-mean-square error reported as the MAE": {"qm9_krr": "y_mean = y_train.mean()\n"
+        "test_mae = float(np.mean(np.abs(model.predict(X_test) + y_mean - y_test)))\n"
+    },
+    "root-mean-square error reported as the MAE": {
+        "qm9_krr": "y_mean = y_train.mean()\n"
         "search = GridSearchCV(KernelRidgeRegression(), {'gamma': GAMMAS, 'lam': LAMS}, cv=5,\n"
         "                      scoring='neg_mean_absolute_error').fit(X_train[cv_index], y_train[cv_index] - y_mean)\n"
         "best_gamma = float(search.best_params_['gamma'])\nbest_lam = float(search.best_params_['lam'])\n"
         "model = KernelRidgeRegression(gamma=best_gamma, lam=best_lam).fit(X_train, y_train - y_mean)\n"
-        "test_mae = float(np.sqrt(np.mean((model.predict(X_test) + y_mean - y_test) ** 2)))\n"},
+        "test_mae = float(np.sqrt(np.mean((model.predict(X_test) + y_mean - y_test) ** 2)))\n"
+    },
     "hard-coded answers": {"qm9_krr": "best_gamma, best_lam, test_mae = 1e-05, 1e-08, 12.0\n"},
 }
