@@ -40,7 +40,7 @@ COLUMN ?=
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 GRADE_ARGS ?=
 
-.PHONY: help install lab update hub test screenshots release data collect grade export feedback-zip grades-lms benchmark clean distclean check-python
+.PHONY: help install lab update hub test test-fast lint screenshots release data collect grade export feedback-zip grades-lms benchmark clean distclean check-python
 
 help: ## List the targets
 	@echo "Machine learning for chemistry and materials science"
@@ -114,6 +114,19 @@ $(DATA_STAMP): $(STAMP) requirements/data.txt
 test: $(TEST_STAMP) $(DATA_STAMP) ## Run the whole test suite (utils, notebooks, budgets, environment)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# The quick loop while you work: unit tests and doctests of utils/, grading/ and tests/, without
+# lectures/ and solutions/ (no nbval), notebook budgets, the browser or the classroom hub.
+FAST_MARKERS := not slow and not budget and not e2e and not classroom
+test-fast: $(TEST_STAMP) $(DATA_STAMP) ## Unit tests and doctests only (no notebooks, no browser; under a minute)
+	$(BIN)/python -m pytest utils grading tests -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+
+# ruff as configured in pyproject.toml, over the whole tree, notebooks included (CI runs it too).
+# To fix what it reports: `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`
+# Both always run, so one call reports everything; it fails if either finds something.
+lint: $(TEST_STAMP) ## Lint and check formatting with ruff (code and notebooks)
+	$(BIN)/ruff check .; status=$$?; \
+	$(BIN)/ruff format --check . && exit $$status
+
 screenshots: $(TEST_STAMP) ## Refresh the README's screenshots (docs/images/) from the browser tests
 	MLCHEM_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/python -m pytest tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
 
@@ -164,7 +177,7 @@ data: $(DATA_STAMP) ## Regenerate data/ from the pinned packages (requirements/d
 	$(BIN)/python scripts/build_data.py
 
 clean: ## Remove caches and grading/test output (keeps .venv and student work)
-	rm -rf .pytest_cache .hypothesis .test-output build *.egg-info
+	rm -rf .pytest_cache .ruff_cache .hypothesis .test-output build *.egg-info
 	find . -path ./$(VENV) -prune -o \( -name __pycache__ -o -name .ipynb_checkpoints \) -type d -print0 | xargs -0 rm -rf
 
 distclean: clean ## Also remove .venv

@@ -85,9 +85,9 @@ def main() -> None:
     for name, function in [
         ("one-hot element counts", lambda: [ft.one_hot_atom_types(s).sum(axis=0) for s in smiles]),
         ("Gasteiger charge extremes", lambda: [ft.charge_extremes(s, strict=False) for s in smiles]),
-        ("Morgan fingerprint (r=2, 2048 bits)", lambda: ft.fingerprints(smiles, kind="morgan")),
-        ("path fingerprint (7 bonds, 1024 bits)", lambda: ft.fingerprints(smiles, kind="path")),
-        ("RACs (90 features)", lambda: ft.rac_table(smiles)),
+        ("Morgan fingerprint (r=2, 2048 bits)", lambda: ft.batch_fingerprints(smiles, kind="morgan")),
+        ("path fingerprint (7 bonds, 1024 bits)", lambda: ft.batch_fingerprints(smiles, kind="path")),
+        ("RACs (90 features)", lambda: ft.batch_rac_features(smiles)),
     ]:
         seconds, _ = best_time(function, args.repeat)
         add(name, "solubility", len(smiles), seconds)
@@ -105,6 +105,7 @@ def main() -> None:
 
         from ase import Atoms
         from dscribe.descriptors import ACSF, CoulombMatrix
+
         dscribe_version = version("dscribe")
     except ImportError:
         dscribe_version = None
@@ -114,7 +115,7 @@ def main() -> None:
         add("ACSF (G2 x9, G4 x4, 5 elements)", "QM9", len(zs), t_acsf)
         print("dscribe is not installed: no comparison (see the docstring for the benchmark environment)")
     else:
-        atoms = [Atoms(numbers=z, positions=r) for z, r in zip(zs, rs)]
+        atoms = [Atoms(numbers=z, positions=r) for z, r in zip(zs, rs, strict=True)]
         cm_sorted = CoulombMatrix(n_atoms_max=size, permutation="sorted_l2")
         cm_eigen = CoulombMatrix(n_atoms_max=size, permutation="eigenspectrum")
         t_ref_cm, _ = best_time(lambda: cm_sorted.create(atoms, n_jobs=1), args.repeat)
@@ -122,20 +123,32 @@ def main() -> None:
         eig_diff = np.max(np.abs(np.sort(ours_eig, axis=1) - np.sort(np.asarray(ref_eig), axis=1)))
         add("Coulomb matrices", "QM9", len(zs), t_cm, f"dscribe {dscribe_version}: {t_ref_cm:.3f} s (sorted_l2)", "")
         add(
-            "Coulomb eigenvalues", "QM9", len(zs), t_eig,
-            f"dscribe: {t_ref_eig:.3f} s", f"max abs. difference {eig_diff:.1e}",
+            "Coulomb eigenvalues",
+            "QM9",
+            len(zs),
+            t_eig,
+            f"dscribe: {t_ref_eig:.3f} s",
+            f"max abs. difference {eig_diff:.1e}",
         )
         acsf = ACSF(
-            species=SPECIES, r_cut=R_CUT,
-            g2_params=[list(p) for p in RADIAL], g4_params=[list(p) for p in ANGULAR],
+            species=SPECIES,
+            r_cut=R_CUT,
+            g2_params=[list(p) for p in RADIAL],
+            g4_params=[list(p) for p in ANGULAR],
         )
         t_ref_acsf, ref_acsf = best_time(lambda: acsf.create(atoms, n_jobs=1), args.repeat)
         columns = dscribe_acsf_columns(len(SPECIES), len(RADIAL), len(ANGULAR))
-        acsf_diff = max(float(np.max(np.abs(o - np.asarray(d)[:, columns]))) for o, d in zip(ours_acsf, ref_acsf))
+        acsf_diff = max(
+            float(np.max(np.abs(o - np.asarray(d)[:, columns]))) for o, d in zip(ours_acsf, ref_acsf, strict=True)
+        )
         scale = max(float(np.max(np.abs(o))) for o in ours_acsf)
         add(
-            "ACSF (G2 x9, G4 x4, 5 elements)", "QM9", len(zs), t_acsf,
-            f"dscribe: {t_ref_acsf:.3f} s", f"max abs. difference {acsf_diff:.1e} (values up to {scale:.1f})",
+            "ACSF (G2 x9, G4 x4, 5 elements)",
+            "QM9",
+            len(zs),
+            t_acsf,
+            f"dscribe: {t_ref_acsf:.3f} s",
+            f"max abs. difference {acsf_diff:.1e} (values up to {scale:.1f})",
         )
         if eig_diff > 1e-8 * np.max(np.abs(ours_eig)) or acsf_diff > 1e-8 * scale:
             print("WARNING: the numbers disagree with dscribe", file=sys.stderr)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,17 @@ from tests.grading.course import make_course, student_notebook, submit  # noqa: 
 
 GOOD = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return a - b\n"
+
+
+def nbgrader(course: Path, command: str, *options: str, capture_output: bool = True) -> None:
+    """Stock ``nbgrader <command> toy --force --quiet <options>`` in ``course``."""
+    subprocess.run(
+        [sys.executable, "-m", "nbgrader", command, "toy", "--force", "--quiet", *options],
+        cwd=course,
+        env=tool_env(),
+        check=True,
+        capture_output=capture_output,
+    )
 
 
 def main() -> None:
@@ -48,15 +58,12 @@ def main() -> None:
         summary = grade_assignment(ours, "toy", workers=args.workers, limits=Limits(), out=open(os.devnull, "w"))
         ours_total = time.monotonic() - start
 
-        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "toy", "--force", "--quiet",
-                        f"--CourseDirectory.release_directory={tmp}/rel"], cwd=stock, env=tool_env(), check=True)
+        nbgrader(stock, "generate_assignment", f"--CourseDirectory.release_directory={tmp}/rel", capture_output=False)
         start = time.monotonic()
-        subprocess.run([sys.executable, "-m", "nbgrader", "autograde", "toy", "--force", "--quiet"],
-                       cwd=stock, env=tool_env(), check=True, capture_output=True)
+        nbgrader(stock, "autograde")
         stock_autograde = time.monotonic() - start
         start = time.monotonic()
-        subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", "toy", "--force", "--quiet"],
-                       cwd=stock, env=tool_env(), check=True, capture_output=True)
+        nbgrader(stock, "generate_feedback")
         stock_total = stock_autograde + time.monotonic() - start
 
     ok = sum(r["score"] == "3" for r in summary.rows)

@@ -62,7 +62,7 @@ def soap_features(zs: list[np.ndarray], rs: list[np.ndarray]) -> np.ndarray:
     from dscribe.descriptors import SOAP
 
     soap = SOAP(species=SPECIES, r_cut=5.0, n_max=6, l_max=4, average="inner", periodic=False)
-    return normalize(soap.create([Atoms(numbers=z, positions=r) for z, r in zip(zs, rs)], n_jobs=1))
+    return normalize(soap.create([Atoms(numbers=z, positions=r) for z, r in zip(zs, rs, strict=True)], n_jobs=1))
 
 
 def summed_soap(zs: list[np.ndarray], rs: list[np.ndarray]) -> np.ndarray:
@@ -75,7 +75,7 @@ def summed_soap(zs: list[np.ndarray], rs: list[np.ndarray]) -> np.ndarray:
     from dscribe.descriptors import SOAP
 
     soap = SOAP(species=SPECIES, r_cut=5.0, n_max=4, l_max=3, periodic=False)
-    per_atom = soap.create([Atoms(numbers=z, positions=r) for z, r in zip(zs, rs)], n_jobs=1)
+    per_atom = soap.create([Atoms(numbers=z, positions=r) for z, r in zip(zs, rs, strict=True)], n_jobs=1)
     return ft.element_sums(zs, per_atom, SPECIES)
 
 
@@ -89,16 +89,24 @@ def ridge_curve(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarra
     return maes
 
 
-def krr_curve(x: np.ndarray, y: np.ndarray, train: np.ndarray, test: np.ndarray, kernel: str,
-              gammas: np.ndarray, **kernel_args: float) -> list[float]:
+def krr_curve(
+    x: np.ndarray,
+    y: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    kernel: str,
+    gammas: np.ndarray,
+    **kernel_args: float,
+) -> list[float]:
     """Test MAE of KRR (labels centred) at each training size, hyperparameters by 5-fold CV on <= 600 molecules."""
     maes = []
     for n in SIZES:
         idx = train[:n]
         cv = idx[:600]
         grid = {"alpha": LAMS} if not len(gammas) else {"alpha": LAMS, "gamma": gammas}
-        search = GridSearchCV(KernelRidge(kernel=kernel, **kernel_args), grid, cv=5,
-                              scoring="neg_mean_absolute_error").fit(x[cv], y[cv] - y[cv].mean())
+        search = GridSearchCV(
+            KernelRidge(kernel=kernel, **kernel_args), grid, cv=5, scoring="neg_mean_absolute_error"
+        ).fit(x[cv], y[cv] - y[cv].mean())
         model = KernelRidge(kernel=kernel, **kernel_args, **search.best_params_).fit(x[idx], y[idx] - y[idx].mean())
         maes.append(float(np.mean(np.abs(model.predict(x[test]) + y[idx].mean() - y[test]))))
     return maes
@@ -124,16 +132,22 @@ def main() -> None:
 
     rows = {
         "SOAP (n_max 6, l_max 4, averaged), KRR polynomial ζ=2": krr_curve(
-            soap, y, train, test, "poly", np.array([]), gamma=1.0, coef0=0.0, degree=2),
-        "Coulomb eigenvalues, KRR Gaussian": krr_curve(eig, y, train, test, "rbf", scaled(eig, np.logspace(-4, 0, 5), "sqeuclidean")),
+            soap, y, train, test, "poly", np.array([]), gamma=1.0, coef0=0.0, degree=2
+        ),
+        "Coulomb eigenvalues, KRR Gaussian": krr_curve(
+            eig, y, train, test, "rbf", scaled(eig, np.logspace(-4, 0, 5), "sqeuclidean")
+        ),
         "sorted Coulomb matrix, KRR Laplacian": krr_curve(
-            sorted_cm, y, train, test, "laplacian", scaled(sorted_cm, np.logspace(-3, 0, 4), "cityblock")),
+            sorted_cm, y, train, test, "laplacian", scaled(sorted_cm, np.logspace(-3, 0, 4), "cityblock")
+        ),
     }
     rows["SOAP (n_max 4, l_max 3) summed per element, linear ridge"] = ridge_curve(summed_soap(zs, rs), y, train, test)
     rows["summed symmetry functions, linear ridge"] = ridge_curve(acsf, y, train, test)
 
-    print(f"QM9, {len(y)} molecules, test {len(test)}; SOAP of all molecules in {soap_seconds:.1f} s "
-          f"({soap.shape[1]} features)\n")
+    print(
+        f"QM9, {len(y)} molecules, test {len(test)}; SOAP of all molecules in {soap_seconds:.1f} s "
+        f"({soap.shape[1]} features)\n"
+    )
     print("| representation, model | " + " | ".join(f"n = {n}" for n in SIZES) + " |")
     print("|---|" + "---:|" * len(SIZES))
     for name, maes in rows.items():

@@ -29,10 +29,15 @@ def start(layout: Layout, url: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m classroom", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", type=Path, default=Path(os.environ.get("MLCHEM_HUB_ROOT", "/srv/mlchem")),
-                        help="the classroom's folder (default /srv/mlchem)")
+    parser = argparse.ArgumentParser(
+        prog="python -m classroom", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path(os.environ.get("MLCHEM_HUB_ROOT", "/srv/mlchem")),
+        help="the classroom's folder (default /srv/mlchem)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("install", help="environment, proxy, exchange, course directory, student copy (idempotent)")
     roster = sub.add_parser("roster", help="check a roster (username,role CSV) and, with --apply, create its accounts")
@@ -42,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("publish", help="publish the course directory's committed state to students (nbgitpuller)")
     for name, text in (("start", "start the hub"), ("up", "install, apply the roster, start the hub")):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("--url", default=os.environ.get("MLCHEM_HUB_URL", "http://:8000"),
-                         help="where the hub listens (default http://:8000, all interfaces)")
+        cmd.add_argument(
+            "--url",
+            default=os.environ.get("MLCHEM_HUB_URL", "http://:8000"),
+            help="where the hub listens (default http://:8000, all interfaces)",
+        )
         if name == "up":
             cmd.add_argument("roster", type=Path)
             cmd.add_argument("--passwords", type=Path, default=None)
@@ -52,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("roster", "up"):
             members = read_roster(args.roster if args.command == "up" else args.file)
-            print(f"roster: {sum(m.role == 'instructor' for m in members)} instructor(s), "
-                  f"{sum(m.role == 'student' for m in members)} student(s)")
+            print(
+                f"roster: {sum(m.role == 'instructor' for m in members)} instructor(s), "
+                f"{sum(m.role == 'student' for m in members)} student(s)"
+            )
             if args.command == "roster" and not args.apply:
                 return 0
             passwords = args.passwords or layout.root / "state" / "new-passwords.csv"

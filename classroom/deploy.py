@@ -120,8 +120,15 @@ def choose_python(candidates: list[str] | None = None) -> str:
     for python in candidates or ["/usr/bin/python3.11", shutil.which("python3.11") or "", sys.executable]:
         if not python or not Path(python).is_file():
             continue
-        info = subprocess.run([python, "-c", "import sys, venv, ensurepip; print(sys.version_info[:2] == (3, 11)); "
-                               "print(sys.base_prefix)"], capture_output=True, text=True)
+        info = subprocess.run(
+            [
+                python,
+                "-c",
+                "import sys, venv, ensurepip; print(sys.version_info[:2] == (3, 11)); print(sys.base_prefix)",
+            ],
+            capture_output=True,
+            text=True,
+        )
         lines = info.stdout.split()
         if info.returncode or lines[0] != "True":
             tried.append(f"{python} (not Python 3.11 with venv)")
@@ -129,8 +136,10 @@ def choose_python(candidates: list[str] | None = None) -> str:
             tried.append(f"{python} (under {lines[1]}, which not every user can read)")
         else:
             return python
-    raise DeployError("no Python 3.11 that every user can run: apt-get install python3.11 python3.11-venv"
-                      + (f" (tried {'; '.join(tried)})" if tried else ""))
+    raise DeployError(
+        "no Python 3.11 that every user can run: apt-get install python3.11 python3.11-venv"
+        + (f" (tried {'; '.join(tried)})" if tried else "")
+    )
 
 
 def install_venv(layout: Layout, course: Path, python: str | None = None) -> bool:
@@ -192,7 +201,7 @@ def install_course(layout: Layout, source: Path) -> bool:
         raise DeployError(f"{source} is not a git clone of the course; run `make hub` from a clone")
     run("git", "clone", "--quiet", "--no-hardlinks", source, layout.course)
     instructors = grp.getgrnam(GROUPS["instructor"]).gr_gid
-    for folder, dirs, files in os.walk(layout.course):
+    for folder, _dirs, files in os.walk(layout.course):
         os.chown(folder, 0, instructors)
         os.chmod(folder, 0o2770)  # setgid: new files stay in the instructors' group
         for name in files:
@@ -204,8 +213,13 @@ def install_course(layout: Layout, source: Path) -> bool:
 
 
 def _git(repo: Path, *args: str | Path, work_tree: Path | None = None) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "mlchem classroom", "GIT_AUTHOR_EMAIL": "classroom@localhost",
-           "GIT_COMMITTER_NAME": "mlchem classroom", "GIT_COMMITTER_EMAIL": "classroom@localhost"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "mlchem classroom",
+        "GIT_AUTHOR_EMAIL": "classroom@localhost",
+        "GIT_COMMITTER_NAME": "mlchem classroom",
+        "GIT_COMMITTER_EMAIL": "classroom@localhost",
+    }
     prefix = ["git", f"--git-dir={repo}"] + ([f"--work-tree={work_tree}"] if work_tree else [])
     return run(*prefix, *args, env=env)
 
@@ -237,13 +251,22 @@ def publish(layout: Layout, source: Path | None = None, branch: str = "main") ->
             tree_id = _git(layout.student_repo, "write-tree").strip()
         finally:
             os.environ.pop("GIT_INDEX_FILE", None)
-    parent = subprocess.run(["git", f"--git-dir={layout.student_repo}", "rev-parse", "--verify", "--quiet",
-                             f"refs/heads/{branch}"], capture_output=True, text=True).stdout.strip()
+    parent = subprocess.run(
+        ["git", f"--git-dir={layout.student_repo}", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     if parent and _git(layout.student_repo, "rev-parse", f"{parent}^{{tree}}").strip() == tree_id:
         commit = parent
     else:
-        commit = _git(layout.student_repo, "commit-tree", tree_id, *(["-p", parent] if parent else []),
-                      "-m", f"Course update from {head}").strip()
+        commit = _git(
+            layout.student_repo,
+            "commit-tree",
+            tree_id,
+            *(["-p", parent] if parent else []),
+            "-m",
+            f"Course update from {head}",
+        ).strip()
         _git(layout.student_repo, "update-ref", f"refs/heads/{branch}", commit)
     run("chmod", "-R", "a+rX", layout.student_repo)
     # The read-only copy every student's kernel imports `utils` and reads `data/` from.
@@ -290,8 +313,9 @@ def write_config(layout: Layout) -> None:
         "c = get_config()  # noqa: F821\n"
         f"load_subconfig({str(layout.course / 'nbgrader_config.py')!r})  # noqa: F821\n"
     )
-    shutil.copyfile(HERE.parent / "jupyter-config" / "labconfig" / "page_config.json",
-                    instructor / "labconfig" / "page_config.json")
+    shutil.copyfile(
+        HERE.parent / "jupyter-config" / "labconfig" / "page_config.json", instructor / "labconfig" / "page_config.json"
+    )
     # git refuses repositories another user owns ("dubious ownership"), and only
     # system or global configuration may allow one: every server gets this file
     # as its system configuration (GIT_CONFIG_SYSTEM), which includes /etc/gitconfig.

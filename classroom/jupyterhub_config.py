@@ -29,8 +29,8 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from classroom.deploy import Layout  # noqa: E402
-from classroom.roster import GROUPS  # noqa: E402
+from classroom.deploy import Layout
+from classroom.roster import GROUPS
 
 c = get_config()  # noqa: F821  (injected by traitlets)
 
@@ -61,12 +61,14 @@ c.Spawner.start_timeout = 90
 c.JupyterHub.concurrent_spawn_limit = 40
 
 COURSE_FOLDER = "mlchem"
-PULL_QUERY = urlencode({
-    "repo": str(layout.student_repo),
-    "branch": "main",
-    "targetpath": COURSE_FOLDER,
-    "urlpath": f"lab/tree/{COURSE_FOLDER}/lectures/00_template.ipynb",
-})
+PULL_QUERY = urlencode(
+    {
+        "repo": str(layout.student_repo),
+        "branch": "main",
+        "targetpath": COURSE_FOLDER,
+        "urlpath": f"lab/tree/{COURSE_FOLDER}/lectures/00_template.ipynb",
+    }
+)
 #: The nbgitpuller link students open (also on the hub's home page and in the README).
 PULL_PATH = f"/git-pull?{PULL_QUERY}"
 
@@ -117,8 +119,10 @@ c.Spawner.pre_spawn_hook = by_role
 
 if os.environ.get("MLCHEM_HUB_SERVICE_TOKEN"):
     c.JupyterHub.services = [{"name": "mlchem-admin", "api_token": os.environ["MLCHEM_HUB_SERVICE_TOKEN"]}]
-    c.JupyterHub.load_roles = [{
-        "name": "mlchem-admin",
-        "scopes": ["list:users", "read:users", "admin:servers", "access:servers"],
-        "services": ["mlchem-admin"],
-    }]
+    c.JupyterHub.load_roles = [
+        {
+            "name": "mlchem-admin",
+            "scopes": ["list:users", "read:users", "admin:servers", "access:servers"],
+            "services": ["mlchem-admin"],
+        }
+    ]

@@ -71,7 +71,9 @@ def parse_roster(text: str, source: str = "roster") -> list[Member]:
     rows = list(csv.reader(text.splitlines()))
     header = [cell.strip().lower() for cell in rows[0]] if rows else []
     if header[:2] != ["username", "role"]:
-        raise RosterError(f"{source}, line 1: the header must be 'username,role', found {','.join(header) or 'nothing'!r}")
+        raise RosterError(
+            f"{source}, line 1: the header must be 'username,role', found {','.join(header) or 'nothing'!r}"
+        )
     members: list[Member] = []
     seen: dict[str, int] = {}
     for number, row in enumerate(rows[1:], start=2):

@@ -133,8 +133,7 @@ def build_qm9(out: Path) -> Path:
             if len(coords) != 3 * len(symbols) or int(rec["N_atoms"]) != len(symbols):
                 raise ValueError(f"QM9 {rec['Index']}: {len(symbols)} atoms but {len(coords)} coordinates")
             rows.append(
-                [int(rec["Index"]), rec["SMILES"], " ".join(symbols), " ".join(coords)]
-                + [rec[c] for c in QM9_COLUMNS]
+                [int(rec["Index"]), rec["SMILES"], " ".join(symbols), " ".join(coords)] + [rec[c] for c in QM9_COLUMNS]
             )
     rows.sort(key=lambda r: r[0])
     path = out / "qm9_heavy7.csv"
@@ -184,8 +183,9 @@ def build_solubility(out: Path) -> Path:
             if mol is None:
                 raise ValueError(f"solubility {split}: record {index} is not a valid molecule")
             name = mol.GetProp("NAME")
-            rows.append([name, Chem.MolToSmiles(mol), f"{float(mol.GetProp('SOL')):.2f}", split,
-                         SOLUBILITY_FLAGS.get(name, "")])
+            rows.append(
+                [name, Chem.MolToSmiles(mol), f"{float(mol.GetProp('SOL')):.2f}", split, SOLUBILITY_FLAGS.get(name, "")]
+            )
         RDLogger.EnableLog("rdApp.*")
     names = [r[0] for r in rows]
     missing = sorted(set(SOLUBILITY_FLAGS) - set(names))
@@ -224,17 +224,36 @@ def build_elements(out: Path, max_z: int = 86) -> Path:
     """
     rows = []
     for z, sym, name, mass, chi, rcov_pm, ie, period, group in con.execute(query, (max_z,)):
-        rows.append([
-            z, sym, name, repr(mass),
-            "" if chi is None else repr(chi),
-            "" if rcov_pm is None else f"{rcov_pm / 100:.2f}",
-            "" if ie is None else repr(ie),
-            period, "" if group is None else group,
-        ])
+        rows.append(
+            [
+                z,
+                sym,
+                name,
+                repr(mass),
+                "" if chi is None else repr(chi),
+                "" if rcov_pm is None else f"{rcov_pm / 100:.2f}",
+                "" if ie is None else repr(ie),
+                period,
+                "" if group is None else group,
+            ]
+        )
     con.close()
     path = out / "elements.csv"
-    write_csv(path, ["Z", "symbol", "name", "atomic_mass", "pauling_electronegativity",
-                     "covalent_radius", "first_ionisation_energy", "period", "group"], rows)
+    write_csv(
+        path,
+        [
+            "Z",
+            "symbol",
+            "name",
+            "atomic_mass",
+            "pauling_electronegativity",
+            "covalent_radius",
+            "first_ionisation_energy",
+            "period",
+            "group",
+        ],
+        rows,
+    )
     return path
 
 
@@ -242,8 +261,20 @@ def build_elements(out: Path, max_z: int = 86) -> Path:
 MP_TRANSPORT_SOURCE = "matminer/utils/data_files/mp_transport/transport_database.tar.xz"
 MP_TRANSPORT_SOURCE_SHA256 = "d6cecdd6dc68ab95bc4348026e3872e77a186b96189a4e34dd253f8bacf0b08d"
 MP_TRANSPORT_MEMBER = "transport_database.csv"
-MP_TRANSPORT_HEADER = ["mp_id", "pretty_formula", "sigma_p", "sigma_n", "S_p", "S_n",
-                       "kappa_p", "kappa_n", "PF_p", "PF_n", "m_p", "m_n"]
+MP_TRANSPORT_HEADER = [
+    "mp_id",
+    "pretty_formula",
+    "sigma_p",
+    "sigma_n",
+    "S_p",
+    "S_n",
+    "kappa_p",
+    "kappa_n",
+    "PF_p",
+    "PF_n",
+    "m_p",
+    "m_n",
+]
 #: Columns kept, renamed; all at 300 K and a carrier concentration of 1e18 cm^-3
 #: (data/README.md says how this was checked). Conductivity, electronic thermal
 #: conductivity and power factor are left out: they are given divided by the
@@ -288,8 +319,9 @@ def build_mp_transport(out: Path) -> Path:
         values = [float(row[c]) for c in MP_TRANSPORT_COLUMNS]
         if not all(math.isfinite(v) for v in values) or min(values[:2]) <= 0:
             raise ValueError(f"{row['mp_id']}: non-finite value or non-positive effective mass")
-        rows.append([int(match.group(1)), row["mp_id"], row["pretty_formula"],
-                     *(f"{v:.{SIGNIFICANT_DIGITS}g}" for v in values)])
+        rows.append(
+            [int(match.group(1)), row["mp_id"], row["pretty_formula"], *(f"{v:.{SIGNIFICANT_DIGITS}g}" for v in values)]
+        )
     rows.sort(key=lambda r: r[0])
     if len({r[0] for r in rows}) != len(rows):
         raise ValueError(f"{source}: Materials Project ids are not unique")
@@ -315,8 +347,10 @@ def build_mof_racs(out: Path, source: Path | None = None) -> Path:
     if source is None:
         shipped = ROOT / "data" / "mof_racs.csv.gz"
         if not shipped.is_file():
-            sys.exit(f"error: {shipped} is missing; pass the original CSV with --mof-racs-csv PATH "
-                     "(data/README.md says where to get it)")
+            sys.exit(
+                f"error: {shipped} is missing; pass the original CSV with --mof-racs-csv PATH "
+                "(data/README.md says where to get it)"
+            )
         raw = gzip.decompress(shipped.read_bytes())
         origin = str(shipped)
     else:
@@ -324,15 +358,21 @@ def build_mof_racs(out: Path, source: Path | None = None) -> Path:
         origin = str(source)
     digest = hashlib.sha256(raw).hexdigest()
     if digest != MOF_RACS_CSV_SHA256:
-        raise ValueError(f"{origin}: SHA-256 of the MOF table is {digest}, the published file's is "
-                         f"{MOF_RACS_CSV_SHA256}")
+        raise ValueError(
+            f"{origin}: SHA-256 of the MOF table is {digest}, the published file's is {MOF_RACS_CSV_SHA256}"
+        )
     path = out / "mof_racs.csv.gz"
     path.write_bytes(gzip_bytes(raw))
     return path
 
 
 BUILDERS: tuple[Callable[[Path], Path], ...] = (
-    build_qm9, build_solubility, build_freesolv, build_elements, build_mp_transport, build_mof_racs,
+    build_qm9,
+    build_solubility,
+    build_freesolv,
+    build_elements,
+    build_mp_transport,
+    build_mof_racs,
 )
 
 
@@ -344,12 +384,17 @@ def _text(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "data", help="output folder (default: data/)")
-    parser.add_argument("--mof-racs-csv", type=Path, default=None,
-                        help="the original MOF features.csv (default: the one inside data/mof_racs.csv.gz)")
+    parser.add_argument(
+        "--mof-racs-csv",
+        type=Path,
+        default=None,
+        help="the original MOF features.csv (default: the one inside data/mof_racs.csv.gz)",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    builders = [functools.partial(build_mof_racs, source=args.mof_racs_csv) if b is build_mof_racs else b
-                for b in BUILDERS]
+    builders = [
+        functools.partial(build_mof_racs, source=args.mof_racs_csv) if b is build_mof_racs else b for b in BUILDERS
+    ]
     for build in builders:
         path = build(args.out)
         digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -81,16 +81,27 @@ def main() -> None:
     def report(epoch: int, params: dict) -> None:
         if (epoch + 1) % 10 == 0:
             mae = mean_absolute_error(y[idx_train], predict(params, graphs[idx_train], scale, offset))
-            print(f"epoch {epoch + 1:4d}  train MAE {mae:6.2f} kcal/mol  ({time.perf_counter() - start:5.0f} s)", flush=True)
+            print(
+                f"epoch {epoch + 1:4d}  train MAE {mae:6.2f} kcal/mol  ({time.perf_counter() - start:5.0f} s)",
+                flush=True,
+            )
 
     params = train(
-        init_params(width=WIDTH, n_steps=N_STEPS, seed=args.seed), graphs[idx_train], y[idx_train],
-        epochs=args.epochs, scale=scale, offset=offset, batch_size=BATCH_SIZE, seed=args.seed,
-        lr=lambda epoch: LR_START * (LR_END / LR_START) ** (epoch / max(args.epochs - 1, 1)), callback=report,
+        init_params(width=WIDTH, n_steps=N_STEPS, seed=args.seed),
+        graphs[idx_train],
+        y[idx_train],
+        epochs=args.epochs,
+        scale=scale,
+        offset=offset,
+        batch_size=BATCH_SIZE,
+        seed=args.seed,
+        lr=lambda epoch: LR_START * (LR_END / LR_START) ** (epoch / max(args.epochs - 1, 1)),
+        callback=report,
     )
     test_mae = mean_absolute_error(y[idx_test], predict(params, graphs[idx_test], scale, offset))
-    digest = save_weights(args.out, params, scale=scale, offset=offset, test_mae=test_mae,
-                          epochs=args.epochs, seed=args.seed)
+    digest = save_weights(
+        args.out, params, scale=scale, offset=offset, test_mae=test_mae, epochs=args.epochs, seed=args.seed
+    )
     print(f"test MAE {test_mae:.2f} kcal/mol on {len(idx_test)} molecules")
     print(f"wrote {args.out} ({args.out.stat().st_size / 1024:.0f} KiB), sha256 {digest}")
 

@@ -139,8 +139,7 @@ class Report:
         section("New from the course:", self.new)
         section("Your edits kept, the course's changes merged in:", self.merged)
         section(
-            "Your edits kept where you and the course changed the same lines "
-            "(the course's version is beside yours):",
+            "Your edits kept where you and the course changed the same lines (the course's version is beside yours):",
             [f"{path}  (course's version: {copy})" for path, copy in self.kept_yours],
         )
         section(
@@ -150,8 +149,10 @@ class Report:
         )
         section("Removed by the course:", self.removed)
         section("Removed by the course but kept, because you edited them:", self.kept_removed)
-        section("Your files renamed (the course added files with these names):",
-                [f"{old} -> {new}" for old, new in self.renamed])
+        section(
+            "Your files renamed (the course added files with these names):",
+            [f"{old} -> {new}" for old, new in self.renamed],
+        )
         section("Restored (you had deleted them):", self.restored)
         section("Note:", self.warnings)
         return "\n".join(lines)
@@ -169,8 +170,7 @@ def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
     check : bool
         Raise ``subprocess.CalledProcessError`` on a non-zero exit.
     """
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=check,
-                          env=_git_env())
+    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=check, env=_git_env())
 
 
 def _git_env() -> dict[str, str]:
@@ -207,8 +207,12 @@ def check_clone(repo: Path) -> tuple[str, str]:
             f"  Clone the course ('git clone {COURSE_URL}'), copy the notebooks you worked on into the clone,\n"
             "  and run 'make update' there from then on."
         )
-    for state, what in (("MERGE_HEAD", "a merge"), ("rebase-merge", "a rebase"), ("rebase-apply", "a rebase"),
-                        ("CHERRY_PICK_HEAD", "a cherry-pick")):
+    for state, what in (
+        ("MERGE_HEAD", "a merge"),
+        ("rebase-merge", "a rebase"),
+        ("rebase-apply", "a rebase"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"),
+    ):
         if Path(repo, git(repo, "rev-parse", "--git-path", state).stdout.strip()).exists():
             raise UpdateError(
                 f"git is in the middle of {what} in {repo}. Finish it or abort it "
@@ -320,7 +324,8 @@ class _CoursePuller(GitPuller):
         # student's untracked file with the new name would block the merge.
         output = subprocess.check_output(
             ["git", "diff", "--no-renames", "--name-status", f"..{REMOTE}/{self.branch_name}"],
-            cwd=self.repo_dir, env=_git_env(),
+            cwd=self.repo_dir,
+            env=_git_env(),
         ).decode()
         return [line.split("\t", 1)[1] for line in output.splitlines() if line.startswith(kind)]
 

@@ -43,7 +43,9 @@ def commit_tag(repo: Path = REPO_ROOT) -> str:
     """The image tag: the abbreviated hash of the commit that is built."""
     return subprocess.run(
         ["git", "-C", str(repo), "rev-parse", "--short=12", "HEAD"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 
@@ -64,10 +66,14 @@ def repo2docker_argv(source: Path, image: str, *, push: bool = False) -> list[st
     """repo2docker's arguments (without the program) that build ``image`` from ``source``."""
     return [
         "--no-run",
-        "--user-id", str(USER_ID),
-        "--user-name", USER_NAME,
-        "--target-repo-dir", TARGET_REPO_DIR,
-        "--image-name", image,
+        "--user-id",
+        str(USER_ID),
+        "--user-name",
+        USER_NAME,
+        "--target-repo-dir",
+        TARGET_REPO_DIR,
+        "--image-name",
+        image,
         *(["--push"] if push else []),
         str(source),
     ]
@@ -79,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--push", action="store_true", help="push the image to its registry after building")
     args = parser.parse_args(argv)
 
-    dirty = subprocess.run(["git", "-C", str(REPO_ROOT), "status", "--porcelain"],
-                           capture_output=True, text=True, check=True).stdout
+    dirty = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "status", "--porcelain"], capture_output=True, text=True, check=True
+    ).stdout
     if dirty:
         print("note: uncommitted changes are not in the image (it is built from HEAD)", file=sys.stderr)
     tag = commit_tag()
