@@ -1,6 +1,7 @@
 """The course's grading pipeline, built on nbgrader.
 
-``make collect`` and ``make grade`` call :mod:`grading.__main__`. Grading keeps
+``make collect``, ``make grade`` and the LMS exports (:mod:`grading.collect`,
+:mod:`grading.lms`) run through :mod:`grading.__main__`. Grading keeps
 nbgrader's gradebook, autograded notebooks and feedback formats, but:
 
 * every submission is read defensively and rebuilt on the instructor's
@@ -12,7 +13,8 @@ nbgrader's gradebook, autograded notebooks and feedback formats, but:
   (:mod:`grading.sandbox`), with recording twins of the check helpers
   (:mod:`grading.recorder`), and the grading process judges what they
   recorded (:mod:`grading.verdict`);
-* only the main process writes the SQLite gradebook (:mod:`grading.pipeline`);
+* only the main process writes the SQLite gradebook (:mod:`grading.pipeline`),
+  and one run at a time holds the course (:mod:`grading.lock`);
 * feedback never shows hidden tests or their tracebacks.
 
 The course root is always an argument: nothing here imports the course's

@@ -19,8 +19,9 @@ import nbformat
 import pytest
 
 from grading.execute import HIDDEN_PLACEHOLDER, Limits
+from grading.lock import LOCK_FILE, SCRATCH, course_lock, remove_stale_scratch, scratch
 from grading.notebook import UNREAD_CODE, UNREAD_TEXT, is_answer, is_test, nbgrader_meta, rebuild, unreadable_notebook
-from grading.pipeline import LOCK_FILE, SCRATCH, course_lock, grade_assignment, remove_stale_scratch, scratch
+from grading.pipeline import grade_assignment
 from tests.grading.course import make_course, source_notebook, student_notebook, submit
 from utils.paths import REPO_ROOT
 
@@ -145,7 +146,7 @@ def test_second_run_is_refused_and_changes_nothing(tmp_path: Path) -> None:
 def test_killed_holder_releases_the_lock(tmp_path: Path) -> None:
     root = make_course(tmp_path / "c")
     code = (
-        "import sys, time; from pathlib import Path; from grading.pipeline import course_lock\n"
+        "import sys, time; from pathlib import Path; from grading.lock import course_lock\n"
         "with course_lock(Path(sys.argv[1]), 'toy'):\n    print('locked', flush=True); time.sleep(60)\n"
     )
     holder = subprocess.Popen([sys.executable, "-c", code, str(root)], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
