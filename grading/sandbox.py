@@ -58,6 +58,17 @@ SANDBOX_ENV = {
 }
 
 
+#: The read-only system (Debian's merged /usr), /proc and /dev: what the probe and every kernel see.
+SYSTEM_MOUNTS = (
+    *("--ro-bind", "/usr", "/usr"),
+    *("--symlink", "usr/bin", "/bin"),
+    *("--symlink", "usr/lib", "/lib"),
+    *("--symlink", "usr/lib64", "/lib64"),
+    *("--proc", "/proc"),
+    *("--dev", "/dev"),
+)
+
+
 @functools.lru_cache(maxsize=1)
 def bwrap_works() -> bool:
     """Whether bubblewrap is installed and can create the namespaces we need."""
@@ -66,28 +77,7 @@ def bwrap_works() -> bool:
         return False
     try:
         result = subprocess.run(
-            [
-                exe,
-                "--unshare-all",
-                "--die-with-parent",
-                "--ro-bind",
-                "/usr",
-                "/usr",
-                "--symlink",
-                "usr/bin",
-                "/bin",
-                "--symlink",
-                "usr/lib",
-                "/lib",
-                "--symlink",
-                "usr/lib64",
-                "/lib64",
-                "--proc",
-                "/proc",
-                "--dev",
-                "/dev",
-                "/usr/bin/true",
-            ],
+            [exe, "--unshare-all", "--die-with-parent", *SYSTEM_MOUNTS, "/usr/bin/true"],
             capture_output=True,
             timeout=20,
         )
@@ -163,37 +153,11 @@ def kernel_argv(
     prefix = Path(sys.prefix).resolve()
     base = Path(sys.base_prefix).resolve()
     argv = [
-        "bwrap",
-        "--unshare-all",
-        "--die-with-parent",
-        "--new-session",
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--ro-bind",
-        "/etc",
-        "/etc",
-        "--symlink",
-        "usr/bin",
-        "/bin",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
-        "--symlink",
-        "usr/sbin",
-        "/sbin",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--tmpfs",
-        "/tmp",
-        "--ro-bind",
-        str(base),
-        str(base),
+        *("bwrap", "--unshare-all", "--die-with-parent", "--new-session", *SYSTEM_MOUNTS),
+        *("--ro-bind", "/etc", "/etc"),
+        *("--symlink", "usr/sbin", "/sbin"),
+        *("--tmpfs", "/tmp"),
+        *("--ro-bind", str(base), str(base)),
     ]
     if prefix != base:
         argv += ["--ro-bind", str(prefix), str(prefix)]
