@@ -179,7 +179,10 @@ def _wait_for(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> No
     pytest.fail(f"the hub did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+# Package scope: the hub, its users' servers and their kernels (about 1.5 GB resident after the
+# browser test) are stopped as soon as this folder's tests end, not at the end of `make test`,
+# where they sat beside every later test (a memory-limit test counted them as its own).
+@pytest.fixture(scope="package")
 def classroom() -> Iterator[Classroom]:
     need_root()
     Path("/srv").mkdir(exist_ok=True)
