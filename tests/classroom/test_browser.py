@@ -23,24 +23,17 @@ import nbformat
 import pytest
 
 from tests.classroom.conftest import Classroom
-from tests.e2e.conftest import CHROMIUM, save_screenshot
-from utils.paths import REPO_ROOT
+from tests.e2e.conftest import CHROMIUM, save_screenshot, solution_answers, type_answers
 
 pytestmark = pytest.mark.timeout(900)
 
 ASSIGNMENT = "ex01_ridge"
-SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
 #: The test cell the third student deletes (2 of the 10 points).
 DELETED_TEST = "test_ridge_dual"
 
 
 def answers() -> dict[str, str]:
-    nb = nbformat.read(REPO_ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    return {
-        c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
+    return solution_answers(ASSIGNMENT)
 
 
 def wrong_answers() -> dict[str, str]:
@@ -81,33 +74,6 @@ def open_assignments(page) -> None:
 def item(page, listing: str, name: str):
     """The row of ``name`` in one of the Assignments panel's lists."""
     return page.locator(f"#{listing} .list_item", has=page.locator(".item_name", has_text=name)).first
-
-
-def fill_answers(page, path: Path, wanted: dict[str, str]) -> None:
-    """Type each answer into its cell, save, and wait until the file on disk holds them."""
-    nb = nbformat.read(path, as_version=4)
-    cells = page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell")
-    for index, cell in enumerate(nb.cells):
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in wanted and cell.metadata.nbgrader.get("solution"):
-            editor = cells.nth(index).locator(".cm-content")
-            editor.scroll_into_view_if_needed()
-            editor.click()
-            page.keyboard.press("Control+A")
-            page.keyboard.press("Delete")
-            page.keyboard.insert_text(wanted[gid])
-    page.keyboard.press("Escape")
-    page.keyboard.press("Control+S")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        saved = {
-            c.metadata.get("nbgrader", {}).get("grade_id"): c.source.strip()
-            for c in nbformat.read(path, as_version=4).cells
-        }
-        if all(saved.get(gid) == text.strip() for gid, text in wanted.items()):
-            return
-        time.sleep(0.5)
-    pytest.fail(f"the typed answers did not reach {path}")
 
 
 def validate(page) -> str:
@@ -188,7 +154,7 @@ def test_release_fetch_submit_collect_grade_feedback(classroom: Classroom, tmp_p
                 page.wait_for_selector(
                     ".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000
                 )
-                fill_answers(page, notebook, wanted)
+                type_answers(page, notebook, wanted)
                 validations[student] = validate(page)
                 if student == deleter:
                     # The test cell is locked (undeletable) in Lab; this student edits the file in

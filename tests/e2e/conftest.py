@@ -16,6 +16,7 @@ Chromium.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -28,10 +29,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import nbformat
 import psutil
 import pytest
 
 from tests.helpers import copy_repo, stop_process_group
+from utils.paths import REPO_ROOT
 
 CHROMIUM = os.environ.get("MLCHEM_CHROMIUM", "/usr/bin/chromium")
 #: Where `make screenshots` wants the README's pictures (unset: only the test's tmp folder).
@@ -193,3 +196,44 @@ def save_screenshot(page, tmp_path: Path, name: str) -> Path:
         Path(SCREENSHOT_DIR).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(SCREENSHOT_DIR) / path.name)
     return path
+
+
+SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
+
+
+def solution_answers(assignment: str) -> dict[str, str]:
+    """The instructor's answer of each answer cell of ``assignment``, without the solution markers."""
+    nb = nbformat.read(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    return {
+        c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
+        for c in nb.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def type_answers(page, path: Path, answers: dict[str, str]) -> None:
+    """Type each answer into its cell of the open notebook ``path``, save, and wait until the file holds them."""
+    nb = nbformat.read(path, as_version=4)
+    cells = page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell")
+    for index, cell in enumerate(nb.cells):
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers and cell.metadata.nbgrader.get("solution"):
+            editor = cells.nth(index).locator(".cm-content")
+            editor.scroll_into_view_if_needed()
+            editor.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Delete")
+            page.keyboard.insert_text(answers[gid])  # as pasted: no auto-indent
+    page.keyboard.press("Escape")
+    page.keyboard.press("Control+S")
+    wanted = {gid: text.strip() for gid, text in answers.items()}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        saved = {
+            c.metadata.get("nbgrader", {}).get("grade_id"): c.source.strip()
+            for c in nbformat.read(path, as_version=4).cells
+        }
+        if all(saved.get(gid) == text for gid, text in wanted.items()):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the typed answers did not reach {path}")

@@ -16,23 +16,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.e2e.conftest import Lab, save_screenshot
+from tests.e2e.conftest import Lab, save_screenshot, solution_answers, type_answers
 from utils.paths import REPO_ROOT
 
 #: Each scenario must finish within 90 s (the shared server's start-up is not counted).
 pytestmark = pytest.mark.timeout(90, func_only=True)
 
-SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
 ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
-
-
-def _answers(assignment: str) -> dict[str, str]:
-    nb = nbformat.read(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {
-        c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
 
 
 def _open(page, lab: Lab, path: str) -> None:
@@ -140,33 +130,8 @@ def test_a_lecture_runs_and_its_slider_moves_the_figure(lab: Lab, page, tmp_path
 
 
 def _fill_answers(page, lab: Lab, replace: dict[str, str]) -> None:
-    nb = nbformat.read(REPO_ROOT / "exercises" / "ex01_ridge" / "ex01_ridge.ipynb", as_version=4)
-    answers = {**_answers("ex01_ridge"), **replace}
-    cells = page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell")
-    for index, cell in enumerate(nb.cells):
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in answers and cell.metadata.nbgrader.get("solution"):
-            editor = cells.nth(index).locator(".cm-content")
-            editor.scroll_into_view_if_needed()
-            editor.click()
-            page.keyboard.press("Control+A")
-            page.keyboard.press("Delete")
-            page.keyboard.insert_text(answers[gid])  # as pasted: no auto-indent
-    page.keyboard.press("Escape")
-    page.keyboard.press("Control+S")
-    # Saved when the file on disk holds every typed answer.
     path = lab.root / "exercises" / "ex01_ridge" / "ex01_ridge.ipynb"
-    wanted = {gid: text.strip() for gid, text in answers.items()}
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        saved = {
-            c.metadata.get("nbgrader", {}).get("grade_id"): c.source.strip()
-            for c in nbformat.read(path, as_version=4).cells
-        }
-        if all(saved.get(gid) == text for gid, text in wanted.items()):
-            return
-        time.sleep(0.5)
-    pytest.fail("the typed answers did not reach the saved notebook")
+    type_answers(page, path, {**solution_answers("ex01_ridge"), **replace})
 
 
 def _validate(page) -> object:
@@ -187,8 +152,8 @@ def test_an_exercise_is_answered_and_validated(lab: Lab, page, tmp_path: Path) -
 
 def test_a_wrong_answer_fails_validation(lab: Lab, page, tmp_path: Path) -> None:
     _open(page, lab, "exercises/ex01_ridge/ex01_ridge.ipynb")
-    wrong = _answers("ex01_ridge")["ridge_closed_form"].replace("X.T @ X + lam", "X.T @ X - lam")
-    assert wrong != _answers("ex01_ridge")["ridge_closed_form"]
+    wrong = solution_answers("ex01_ridge")["ridge_closed_form"].replace("X.T @ X + lam", "X.T @ X - lam")
+    assert wrong != solution_answers("ex01_ridge")["ridge_closed_form"]
     _fill_answers(page, lab, {"ridge_closed_form": wrong})
     message = _validate(page)
     shown = message.inner_text()
@@ -199,7 +164,7 @@ def test_a_wrong_answer_fails_validation(lab: Lab, page, tmp_path: Path) -> None
 
 def test_the_formgrader_shows_a_graded_submission(lab: Lab, page, tmp_path: Path) -> None:
     nb = nbformat.read(REPO_ROOT / "exercises" / "ex01_ridge" / "ex01_ridge.ipynb", as_version=4)
-    answers = _answers("ex01_ridge")
+    answers = solution_answers("ex01_ridge")
     for cell in nb.cells:
         gid = cell.metadata.get("nbgrader", {}).get("grade_id")
         if gid in answers:
