@@ -32,6 +32,7 @@ from utils.featurise import (
     n_distinct,
     one_hot_atom_types,
     path_fingerprint,
+    points,
     rac_features,
     rotation_matrix,
     sorted_coulomb_vectors,
@@ -476,6 +477,73 @@ def test_batch_acsf_equals_one_molecule_at_a_time() -> None:
     np.testing.assert_allclose(batch[3], batch[2][::-1], rtol=1e-12)
     with pytest.raises(ValueError, match="molecule 1: two atoms are at the same position"):
         batch_acsf([H2_Z, H2_Z], [H2_R, np.zeros((2, 3))])
+
+
+def acsf_by_definition(
+    z: np.ndarray, r: np.ndarray, r_cut: float, radial: list, angular: list, species: list[int]
+) -> np.ndarray:
+    """G² and G⁴ of one molecule as the docstring of acsf writes them: loops over i, j and k > j."""
+    n, n_s = len(z), len(species)
+    pairs = [(a, b) for a in range(n_s) for b in range(a, n_s)]
+    element = [species.index(x) for x in z]
+
+    def fc(d: float) -> float:
+        return 0.5 * (np.cos(np.pi * d / r_cut) + 1) if d < r_cut else 0.0
+
+    g2, g4 = np.zeros((n, n_s, len(radial))), np.zeros((n, len(pairs), len(angular)))
+    for i in range(n):
+        for j in range(n):
+            if j == i:
+                continue
+            r_ij = np.linalg.norm(r[j] - r[i])
+            for p, (eta, r_s) in enumerate(radial):
+                g2[i, element[j], p] += np.exp(-eta * (r_ij - r_s) ** 2) * fc(r_ij)
+            for k in range(j + 1, n):
+                if k == i:
+                    continue
+                r_ik, r_jk = np.linalg.norm(r[k] - r[i]), np.linalg.norm(r[k] - r[j])
+                cos = np.dot(r[j] - r[i], r[k] - r[i]) / (r_ij * r_ik)
+                pair = pairs.index(tuple(sorted((element[j], element[k]))))
+                for q, (eta, zeta, lam) in enumerate(angular):
+                    g4[i, pair, q] += (
+                        2 ** (1 - zeta)
+                        * (1 + lam * cos) ** zeta
+                        * np.exp(-eta * (r_ij**2 + r_ik**2 + r_jk**2))
+                        * fc(r_ij)
+                        * fc(r_ik)
+                        * fc(r_jk)
+                    )
+    return np.hstack([g2.reshape(n, -1), g4.reshape(n, -1)])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_batch_acsf_equals_the_definition_on_random_molecules(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(seed)
+    species = [1, 6, 7, 8, 9]
+    zs, rs = [], []
+    for n_atoms in rng.integers(1, 9, size=24):  # several molecules of each size, so sizes are batched
+        r = rng.uniform(-2.0, 2.0, size=(n_atoms, 3))
+        while n_atoms > 1 and np.min(np.linalg.norm(r[:, None] - r[None], axis=-1) + 9 * np.eye(n_atoms)) < 0.6:
+            r = rng.uniform(-2.0, 2.0, size=(n_atoms, 3))
+        zs.append(rng.choice(species, size=n_atoms))
+        rs.append(r)
+    radial = [(0.5, 0.0), (2.0, 1.5)]
+    angular = [(0.05, 1.0, 1.0), (0.3, 2.5, -1.0), (0.05, 4.0, -1.0)]  # zeta need not be an integer
+    monkeypatch.setattr(points, "_ACSF_CHUNK", 200)  # split the larger sizes into several chunks
+    batch = batch_acsf(zs, rs, r_cut=3.0, radial=radial, angular=angular, species=species)
+    for z, r, g in zip(zs, rs, batch, strict=True):
+        np.testing.assert_allclose(g, acsf_by_definition(z, r, 3.0, radial, angular, species), rtol=1e-10, atol=1e-14)
+
+
+def test_acsf_of_a_straight_molecule_is_finite() -> None:
+    # CO2 on a line: the angle at C is 180 degrees, at each O 0 degrees, where rounding
+    # could push cos past ±1 and a non-integer power of 1 + lambda cos would be NaN.
+    z, r = np.array([8, 6, 8]), np.array([[0.0, 0.0, -1.16], [0.0, 0.0, 0.0], [0.0, 0.0, 1.16]])
+    eta, zeta = 0.1, 2.5
+    g = acsf(z, r, r_cut=5.0, radial=[], angular=[(eta, zeta, -1.0)])
+    cut = cosine_cutoff(np.array([1.16, 1.16, 2.32]), 5.0).prod()
+    expected_c = 2 ** (1 - zeta) * 2**zeta * np.exp(-eta * (1.16**2 + 1.16**2 + 2.32**2)) * cut
+    np.testing.assert_allclose(g[:, 0], [0.0, expected_c, 0.0], atol=1e-12)
 
 
 def test_summed_acsf_sums_each_elements_atoms_and_counts_them() -> None:

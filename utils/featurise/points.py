@@ -22,6 +22,7 @@ and raises :class:`ValueError` naming the problem and, in a batch, the molecule.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import combinations
 from typing import Literal
 
 import numpy as np
@@ -46,6 +47,9 @@ __all__ = [
 
 #: Two atoms closer than this (Å) are taken to sit at the same position.
 _SAME_POSITION = 1e-6
+
+#: batch_acsf works on at most about this many atom triples (molecules x atoms³) at once.
+_ACSF_CHUNK = 2**20
 
 
 # --- Coulomb matrix ----------------------------------------------------------------
@@ -442,28 +446,30 @@ def batch_acsf(
     for _, _, lam in angular:
         if lam not in (1, -1):
             raise ValueError(f"lambda must be +1 or -1, got {lam}")
+    present = np.unique(np.concatenate(zs)).astype(int) if zs else np.zeros(0, dtype=int)
     if species is None:
-        known = {int(x): 0 for z in zs for x in z}
         n_species = 1
+        channel_of = np.zeros(present.max(initial=0) + 1, dtype=int)  # every element in channel 0
     else:
-        known = {int(s): k for k, s in enumerate(species)}
-        n_species = len(species)
-        missing = sorted({int(x) for z in zs for x in z} - set(known))
+        missing = sorted(set(present.tolist()) - {int(s) for s in species})
         if missing:
             raise ValueError(f"atomic numbers {missing} are not in species={list(species)}")
+        n_species = len(species)
+        channel_of = np.zeros(max(int(s) for s in species) + 1, dtype=int)
+        channel_of[[int(s) for s in species]] = np.arange(n_species)  # atomic number -> channel
     out: list[np.ndarray] = [np.empty(0)] * len(zs)
-    for _n, idx in _groups_by_size(zs).items():
-        r = np.stack([rs[i] for i in idx])
-        dist = _pair_distances(r)
-        bad = _coincident(dist)
-        if bad.any():
-            where = f"molecule {int(idx[np.argmax(bad)])}: " if len(zs) > 1 else ""
-            raise ValueError(f"{where}two atoms are at the same position")
-        channel = np.array([[known[int(x)] for x in zs[i]] for i in idx])
-        onehot = np.eye(n_species)[channel]  # (m, n, species)
-        g = _acsf_stack(r, dist, onehot, r_cut, radial, angular)
-        for k, i in enumerate(idx):
-            out[i] = g[k]
+    for n, group in _groups_by_size(zs).items():
+        per_chunk = max(1, _ACSF_CHUNK // n**3)  # memory grows as molecules x n³: large groups in chunks
+        for idx in (group[start : start + per_chunk] for start in range(0, len(group), per_chunk)):
+            dist = _pair_distances(np.stack([rs[i] for i in idx]))
+            bad = _coincident(dist)
+            if bad.any():
+                where = f"molecule {int(idx[np.argmax(bad)])}: " if len(zs) > 1 else ""
+                raise ValueError(f"{where}two atoms are at the same position")
+            channel = channel_of[np.stack([zs[i] for i in idx]).astype(int)]  # (m, n)
+            g = _acsf_stack(dist, channel, n_species, r_cut, radial, angular)
+            for k, i in enumerate(idx):
+                out[i] = g[k]
     return out
 
 
@@ -553,44 +559,67 @@ def element_sums(
 
 
 def _acsf_stack(
-    r: np.ndarray,
     dist: np.ndarray,
-    onehot: np.ndarray,
+    channel: np.ndarray,
+    n_species: int,
     r_cut: float,
     radial: Sequence[tuple[float, float]],
     angular: Sequence[tuple[float, float, float]],
 ) -> np.ndarray:
-    """G2 and G4 of a stack of m molecules with n atoms each: shape (m, n, n_features)."""
-    m, n, n_species = onehot.shape
-    eye = np.eye(n, dtype=bool)
-    fc = np.where(eye, 0.0, cosine_cutoff(dist, r_cut))  # (m, i, j), no self-pairs
-    g2 = [(np.exp(-eta * (dist - r_s) ** 2) * fc) @ onehot for eta, r_s in radial]  # each (m, i, species)
-    g2_arr = np.stack(g2, axis=3) if g2 else np.zeros((m, n, n_species, 0))
+    """G² and G⁴ of a stack of m molecules with n atoms each: shape (m, n, n_features).
 
-    pairs = [(a, b) for a in range(n_species) for b in range(a, n_species)]
-    if not angular:
-        return np.concatenate([g2_arr.reshape(m, n, -1), np.zeros((m, n, 0))], axis=2)
-    diff = r[:, None, :, :] - r[:, :, None, :]  # R_j - R_i, (m, i, j, 3)
-    safe = np.where(eye, 1.0, dist)
-    unit = diff / safe[..., None]
-    cos = np.einsum("mijx,mikx->mijk", unit, unit)
-    d2 = dist**2
-    # f(ij) f(ik) f(jk), zero unless i, j, k all differ; keep k > j so each pair counts once
-    cut = fc[:, :, :, None] * fc[:, :, None, :] * fc[:, None, :, :] * np.triu(np.ones((n, n)), k=1)
-    d2_sum = d2[:, :, :, None] + d2[:, :, None, :] + d2[:, None, :, :]
-    a_idx = np.array([a for a, _ in pairs])
-    b_idx = np.array([b for _, b in pairs])
-    g4 = []
-    for eta, zeta, lam in angular:
-        terms = 2.0 ** (1 - zeta) * (1 + lam * cos) ** zeta * np.exp(-eta * d2_sum) * cut  # (m, i, j, k)
-        by_k = terms @ onehot[:, None, :, :]  # (m, i, j, b): sum over k of element b
-        by_species = np.einsum("mijb,mja->miab", by_k, onehot)
-        sym = by_species + np.swapaxes(by_species, 2, 3)
-        diag = np.arange(n_species)
-        sym[:, :, diag, diag] /= 2.0
-        g4.append(sym[:, :, a_idx, b_idx])  # (m, i, pairs)
-    g4_arr = np.stack(g4, axis=3)
-    return np.concatenate([g2_arr.reshape(m, n, -1), g4_arr.reshape(m, n, -1)], axis=2)
+    ``dist`` holds the (m, n, n) distance matrices, ``channel`` the (m, n)
+    species channel of every atom.
+    """
+    m, n = channel.shape
+    fc = cosine_cutoff(dist, r_cut)
+    fc[:, np.arange(n), np.arange(n)] = 0.0  # an atom is not its own neighbour
+
+    # G²: for each (eta, r_s), a matrix of pair terms (i, j) per molecule; summing
+    # its rows against the one-hot elements of j splits the sum by element.
+    onehot = np.eye(n_species)[channel]  # (m, j, species)
+    eta, r_s = np.reshape(np.asarray(radial, dtype=float), (-1, 2)).T[..., None, None, None]  # (radial, 1, 1, 1)
+    pair_terms = np.exp(-eta * (dist - r_s) ** 2) * fc  # (radial, m, i, j)
+    g2 = (pair_terms @ onehot).transpose(1, 2, 3, 0)  # (m, i, species, radial)
+
+    # G⁴: every term belongs to a triangle of atoms {a, b, c}, a < b < c, and
+    # the triangle gives one term to each corner (centre a with neighbours b, c,
+    # and so on). The exponential and the three cutoffs are the same for the
+    # three corners, only the angle differs: compute them once per triangle.
+    a, b, c = np.array(list(combinations(range(n), 3)), dtype=np.intp).reshape(-1, 3).T
+    ab, ac, bc = dist[:, a, b], dist[:, a, c], dist[:, b, c]  # (m, triangles) side lengths
+    cos = np.stack(  # law of cosines, the angle at each corner: (corner, m, triangles)
+        [
+            (ab**2 + ac**2 - bc**2) / (2 * ab * ac),
+            (ab**2 + bc**2 - ac**2) / (2 * ab * bc),
+            (ac**2 + bc**2 - ab**2) / (2 * ac * bc),
+        ]
+    )
+    np.clip(cos, -1.0, 1.0, out=cos)  # rounding must not push a straight angle past ±1
+    sides2 = ab**2 + ac**2 + bc**2
+    cut = fc[:, a, b] * fc[:, a, c] * fc[:, b, c]
+
+    # Where each term goes: the row (molecule, centre, element pair of its two neighbours).
+    pairs = [(s, t) for s in range(n_species) for t in range(s, n_species)]
+    pair_of = np.empty((n_species, n_species), dtype=np.intp)  # (element, element) -> pair index
+    for k, (s, t) in enumerate(pairs):
+        pair_of[s, t] = pair_of[t, s] = k
+    neighbour_pair = pair_of[channel[:, :, None], channel[:, None, :]]  # (m, j, k): pair index of atoms j, k
+    first = np.arange(m)[:, None] * n  # (m, 1): the number of atom 0 of each molecule among all m n atoms
+    row = (first + np.stack([a, b, c])[:, None, :]) * len(pairs)  # (corner, m, triangles)
+    row += np.stack([neighbour_pair[:, b, c], neighbour_pair[:, a, c], neighbour_pair[:, a, b]])
+    row = row.ravel()
+
+    g4 = np.empty((m * n * len(pairs), len(angular)))
+    radial_part: dict[float, np.ndarray] = {}  # exp(-eta sum of squared sides) * cutoffs, per eta
+    for k, (eta4, zeta, lam) in enumerate(angular):
+        if eta4 not in radial_part:
+            radial_part[eta4] = np.exp(-eta4 * sides2) * cut  # (m, triangles)
+        terms = (1 + lam * cos) ** zeta * (2.0 ** (1 - zeta) * radial_part[eta4])  # (corner, m, triangles)
+        g4[:, k] = np.bincount(row, weights=terms.ravel(), minlength=g4.shape[0])  # sum the terms of each row
+    return np.concatenate(
+        [g2.reshape(m, n, n_species * len(radial)), g4.reshape(m, n, len(pairs) * len(angular))], axis=2
+    )
 
 
 # --- geometry helpers -----------------------------------------------------------------
