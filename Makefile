@@ -96,6 +96,8 @@ install: $(STAMP) ## Create .venv from the pinned requirements (only when they c
 
 lab: $(STAMP) ## Start JupyterLab at the repository root with nbgrader enabled
 	@mkdir -p .exchange
+	@# Thread pools sized to the CPUs this machine or container really gives (utils/resources.py).
+	eval "$$($(BIN)/python -m utils.resources)"; \
 	JUPYTER_CONFIG_PATH="$(CURDIR)/jupyter-config$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ServerApp.port=$(PORT) \
 	  --LabApp.default_url=/lab/tree/lectures/00_template.ipynb \
@@ -120,7 +122,8 @@ $(DATA_STAMP): $(STAMP) requirements/data.txt
 	@touch $@
 
 test: $(TEST_STAMP) $(DATA_STAMP) ## Run the whole test suite (utils, notebooks, budgets, environment)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@# The notebooks' kernels get the thread settings students get from make lab and Binder.
+	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The quick loop while you work: unit tests and doctests of utils/, grading/ and tests/, without
 # lectures/ and solutions/ (no nbval), notebook budgets, the browser or the classroom hub.
@@ -132,7 +135,7 @@ test-fast: $(TEST_STAMP) $(DATA_STAMP) ## Unit tests and doctests only (no noteb
 # time. This runs them again on their own: CONTENDED=1 two side by side, as on Binder or a shared hub.
 CONTENDED ?=
 budget: $(TEST_STAMP) $(DATA_STAMP) ## Time and memory of every notebook against its budget (CONTENDED=1: two side by side)
-	$(BIN)/python -m tests.notebook_budget $(if $(CONTENDED),--contended)
+	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m tests.notebook_budget $(if $(CONTENDED),--contended)
 
 # ruff as configured in pyproject.toml, over the whole tree, notebooks included (CI runs it too).
 # To fix what it reports: `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`

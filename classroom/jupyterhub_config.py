@@ -102,6 +102,12 @@ def by_role(spawner) -> None:
         "GIT_CONFIG_SYSTEM": str(layout.root / "etc" / "gitconfig"),
         # Kernels import `utils` from the course: the instructors' copy, or the published one.
         "PYTHONPATH": str(layout.course if instructor else layout.student_tree),
+        # Every user's kernels share the server's cores (no per-user CPU quota): one thread per BLAS and
+        # OpenMP pool, and idle OpenMP threads sleep instead of spinning (utils/resources.py explains).
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
     }
     # `make grade` (instructors) and `make update` (students) use the classroom's environment.
     env["VENV"] = str(layout.venv)

@@ -144,6 +144,10 @@ class Classroom:
             "PYTHONPATH": str(self.layout.course if instructor else self.layout.student_tree),
             "VENV": str(self.layout.venv),
             "MLCHEM_SHARED_VENV": "1",
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OMP_WAIT_POLICY": "PASSIVE",
         }
         return subprocess.run(
             [
