@@ -186,10 +186,16 @@ $(BENCH_STAMP): requirements/bench.txt requirements/base.txt
 	$(BENCH_VENV)/bin/python scripts/pip_install.py --no-deps -e .
 	@touch $@
 
-benchmark: $(BENCH_STAMP) $(TEST_STAMP) ## Speed against references in the same run: featurisers vs dscribe, grading vs stock nbgrader
+# Where people wait, each against its reference in the same run (about 15 minutes on 2 cores):
+# featurisers vs dscribe, grading the real exercises vs stock nbgrader, make install with uv vs
+# pip, and every notebook's time alone and beside another notebook.
+benchmark: $(BENCH_STAMP) $(TEST_STAMP) $(DATA_STAMP) ## Speed against references in the same run (featurisers, grading, install, notebooks)
 	$(BENCH_VENV)/bin/python benchmarks/featurise.py
 	$(BENCH_VENV)/bin/python benchmarks/soap_qm9.py
 	$(BIN)/python benchmarks/grading.py
+	$(BIN)/python benchmarks/bootstrap.py
+	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m tests.notebook_budget; alone=$$?; \
+	  $(BIN)/python -m tests.notebook_budget --contended && exit $$alone
 
 data: $(DATA_STAMP) ## Regenerate data/ from the pinned packages (requirements/data.txt)
 	$(BIN)/python scripts/build_data.py
