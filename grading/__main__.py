@@ -27,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
     grade.add_argument("--notebook-timeout", type=float, default=300.0, help="seconds per notebook (default 300)")
     grade.add_argument("--output-limit", type=int, default=256 * 1024, help="bytes of output kept per cell")
+    grade.add_argument("--profile", action="store_true", help="print the seconds per submission in each phase")
+    grade.add_argument(
+        "--no-pool",
+        dest="pool",
+        action="store_false",
+        help="start each kernel when its submission comes, without preloading (slower; for comparison)",
+    )
 
     collect = sub.add_parser("collect", help="import an LMS download archive into submitted/")
     collect.add_argument("assignment")
@@ -64,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             notebook_timeout=args.notebook_timeout,
             output_bytes_per_cell=args.output_limit,
         )
-        summary = grade_assignment(root, args.assignment, args.workers, limits, args.student)
+        summary = grade_assignment(
+            root, args.assignment, args.workers, limits, args.student, use_pool=args.pool, profile=args.profile
+        )
         return 0 if summary.graded + summary.failed else 1
     if args.command == "feedback-zip":
         from grading.lms import feedback_zip

@@ -24,17 +24,19 @@ show their source, values or tracebacks.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import IO, Any
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import ensure_async
+from nbclient.util import ensure_async, run_sync
 from nbformat import NotebookNode
 
+from grading import sandbox
 from grading.notebook import is_test, nbgrader_meta, split_hidden
 
 HIDDEN_PLACEHOLDER = "# (hidden tests run here when your notebook is graded)\n"
@@ -92,11 +94,108 @@ class Execution:
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Seconds spent per phase (``kernel_start``, ``kernel_ready``, ``cells``, ``kernel_stop``), for profiling,
+    #: and the CPU seconds of the kernel's processes until it was ready (``kernel_cpu_start``) and in the
+    #: cells (``cells_cpu``).
+    phases: dict[str, float] = field(default_factory=dict)
 
     def note(self, flag: str, message: str) -> None:
         if flag not in self.flags:
             self.flags.append(flag)
         self.messages.append(message)
+
+    def add_time(self, phase: str, seconds: float) -> None:
+        self.phases[phase] = self.phases.get(phase, 0.0) + seconds
+
+
+@dataclass
+class StartedKernel:
+    """A kernel process launched in a submission's folder, possibly still starting up.
+
+    It belongs to exactly one :func:`run` and is killed when that run no
+    longer needs it (:func:`stop_kernel`).
+    """
+
+    km: Any
+    workdir: Path
+    pid: int
+    log: IO[bytes]
+    seconds: float = 0.0  # how long launching took
+
+
+def kernel_env_vars(record: Path | None, mode: str) -> dict[str, str]:
+    """The kernel's variables telling the recording helpers where and what to record."""
+    return {"MLCHEM_CHECK_RECORD": str(record), "MLCHEM_CHECK_MODE": mode} if record else {}
+
+
+def start_kernel(
+    workdir: Path,
+    limits: Limits,
+    record: Path | None = None,
+    mode: str = "student",
+    preload: Sequence[str] = (),
+) -> StartedKernel:
+    """Launch a sandboxed kernel in ``workdir`` and return without waiting for it to be ready.
+
+    Arguments as for :func:`run`. The kernel imports ``preload`` while it
+    starts, so a kernel launched ahead of time has done its imports by the
+    time its submission comes.
+    """
+    start = time.monotonic()
+    extra_env = kernel_env_vars(record, mode)
+    km = sandbox.kernel_manager(
+        workdir,
+        _cpu_seconds(limits),
+        limits.sandbox and sandbox.bwrap_works(),
+        extra_env,
+        limits.memory_bytes,
+        preload,
+    )
+    # The kernel process's own stdout/stderr (start-up banner, low-level crashes) go to a
+    # log beside the submission, not to the instructor's terminal; cell output comes over ZMQ.
+    log = open(workdir / ".kernel.log", "ab")  # closed by stop_kernel
+    try:
+        run_sync(km.start_kernel)(cwd=str(workdir), env=sandbox.kernel_env(workdir, extra_env), stdout=log, stderr=log)
+    except BaseException:
+        log.close()
+        raise
+    return StartedKernel(km, workdir, km.provisioner.pid, log, time.monotonic() - start)
+
+
+def stop_kernel(kernel: StartedKernel) -> None:
+    """Kill the kernel's whole process tree and close its log (idempotent)."""
+    sandbox.kill_tree(kernel.pid)  # the PID namespace then takes every process of the kernel along
+    kernel.log.close()
+
+
+def _cpu_seconds(limits: Limits) -> int:
+    """The kernel's CPU time limit: twice the notebook's time limit and a margin."""
+    return int(limits.notebook_timeout * 2 + 30)
+
+
+def slice_reply_waits(kc: Any, step: float = 1.0) -> None:
+    """Make ``kc`` wait for shell replies in slices of ``step`` seconds (nbclient issue 312).
+
+    nbclient waits for a cell's reply with one ``get_msg(timeout=<cell timeout>)``
+    on the shell channel. Now and then the wake-up for a reply that has arrived
+    is missed, and the client sleeps out the whole timeout although the kernel
+    finished long ago (seen in 6 of 45 runs of the lectures with widgets, 120 s
+    each). Asking again every ``step`` seconds finds such a reply at the next
+    slice; the overall timeout is unchanged.
+    """
+    get_msg = kc.shell_channel.get_msg
+
+    async def sliced(timeout: float | None = None, **kwargs: Any) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = step if deadline is None else max(0.0, min(step, deadline - time.monotonic()))
+            try:
+                return await ensure_async(get_msg(timeout=left, **kwargs))
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    kc.shell_channel.get_msg = sliced
 
 
 class _CappedClient(NotebookClient):
@@ -172,6 +271,8 @@ def run(
     record: Path | None = None,
     mode: str = "student",
     transform=None,
+    preload: Sequence[str] = (),
+    kernel: StartedKernel | None = None,
 ) -> Execution:
     """Execute ``nb`` (modified in place) with its kernel sandboxed in ``workdir``.
 
@@ -191,8 +292,17 @@ def run(
     transform
         Applied to the source of every test cell before it runs (e.g.
         :func:`grading.verdict.strip_expected`).
+    preload
+        Modules every kernel of this run imports while it starts.
+    kernel
+        A kernel already launched for this run (:func:`start_kernel` with the
+        same ``workdir``, ``limits``, ``record``, ``mode`` and ``preload``);
+        it is used for the first cells and killed when it is done. Later
+        kernels (after a death or an ignored interrupt) are started here.
     """
-    runner = _Runner(nb, workdir, limits or Limits(), record, mode, transform)
+    if kernel is not None and kernel.workdir != workdir:
+        raise ValueError(f"the kernel was started for {kernel.workdir}, not {workdir}")
+    runner = _Runner(nb, workdir, limits or Limits(), record, mode, transform, preload, kernel)
     start = time.monotonic()
     runner.run_all()
     for cell in nb.cells:
@@ -211,18 +321,24 @@ class _Runner:
     """
 
     def __init__(
-        self, nb: NotebookNode, workdir: Path, limits: Limits, record: Path | None, mode: str, transform
+        self,
+        nb: NotebookNode,
+        workdir: Path,
+        limits: Limits,
+        record: Path | None,
+        mode: str,
+        transform,
+        preload: Sequence[str] = (),
+        kernel: StartedKernel | None = None,
     ) -> None:
-        from grading import sandbox
-
         self.nb = nb
         self.workdir = workdir
         self.limits = limits
         self.record = record
+        self.mode = mode
+        self.preload = tuple(preload)
+        self.pending = kernel  # a kernel launched ahead of time, for the first cells
         self.offset = 0  # how far the record file has been read
-        self.extra_env = {"MLCHEM_CHECK_RECORD": str(record), "MLCHEM_CHECK_MODE": mode} if record else {}
-        self.use_bwrap = limits.sandbox and sandbox.bwrap_works()
-        self.cpu_seconds = int(limits.notebook_timeout * 2 + 30)
         self.result = Execution(nb)
         self.deadline = time.monotonic() + limits.notebook_timeout
         self.plan = _plan(nb, transform)
@@ -238,14 +354,48 @@ class _Runner:
 
     def _with_kernel(self) -> None:
         """Start a kernel and run parts of the plan in it until the plan ends or the kernel is lost."""
-        from grading import sandbox
+        kernel, self.pending = self.pending, None
+        watchdog = None
+        client = None
+        try:
+            if kernel is None:
+                kernel = start_kernel(self.workdir, self.limits, self.record, self.mode, self.preload)
+                self.result.add_time("kernel_start", kernel.seconds)
+            client = self._client(kernel)
+            ready = time.monotonic()
+            with client.setup_kernel():
+                self.result.add_time("kernel_ready", time.monotonic() - ready)
+                watchdog = sandbox.MemoryWatchdog(kernel.pid, self.limits.watchdog_limit)
+                watchdog.start()
+                cells, cpu = time.monotonic(), sandbox.cpu_seconds(kernel.pid)
+                # CPU seconds say what the kernel cost whatever else runs on the machine.
+                self.result.add_time("kernel_cpu_start", cpu)
+                try:
+                    self._run_parts(client, watchdog)
+                finally:
+                    self.result.add_time("cells", time.monotonic() - cells)
+                    self.result.add_time("cells_cpu", max(0.0, sandbox.cpu_seconds(kernel.pid) - cpu))
+        except Exception as err:  # a kernel that cannot start or be cleaned up
+            if self.index < len(self.plan):
+                cell_index = self.plan[self.index][0]
+                self.nb.cells[cell_index].outputs.append(_error("KernelError", f"{type(err).__name__}: {err}"))
+                self.index += 1
+            self.result.note("kernel-error", f"kernel error: {type(err).__name__}: {err}")
+        finally:
+            stop = time.monotonic()
+            if watchdog is not None:
+                watchdog.stop()
+            if kernel is not None:
+                stop_kernel(kernel)  # the kernel serves this run only: it never outlives it
+            self.result.add_time("kernel_stop", time.monotonic() - stop)
+        if getattr(client, "truncated", False):
+            self.result.note("output-truncated", "very long output was cut")
 
-        km = sandbox.kernel_manager(
-            self.workdir, self.cpu_seconds, self.use_bwrap, self.extra_env, self.limits.memory_bytes
-        )
+    def _client(self, kernel: StartedKernel) -> _CappedClient:
+        """An nbclient client for ``kernel`` with this run's limits."""
         client = _CappedClient(
             self.nb,
-            km=km,
+            km=kernel.km,
             timeout=self.limits.cell_timeout,
             allow_errors=True,
             interrupt_on_timeout=False,
@@ -256,33 +406,8 @@ class _Runner:
         )
         client.cap = self.limits.output_bytes_per_cell
         client.grace = self.limits.interrupt_grace
-        watchdog = None
-        # The kernel process's own stdout/stderr (start-up banner, low-level crashes) go to a
-        # log beside the submission, not to the instructor's terminal; cell output comes over ZMQ.
-        kernel_log = open(self.workdir / ".kernel.log", "ab")  # closed in the finally clause
-        try:
-            with client.setup_kernel(
-                cwd=str(self.workdir),
-                env=sandbox.kernel_env(self.workdir, self.extra_env),
-                stdout=kernel_log,
-                stderr=kernel_log,
-            ):
-                watchdog = sandbox.MemoryWatchdog(km.provisioner.pid, self.limits.watchdog_limit)
-                watchdog.start()
-                self._run_parts(client, watchdog)
-        except Exception as err:  # a kernel that cannot start or be cleaned up
-            if self.index < len(self.plan):
-                cell_index = self.plan[self.index][0]
-                self.nb.cells[cell_index].outputs.append(_error("KernelError", f"{type(err).__name__}: {err}"))
-                self.index += 1
-            self.result.note("kernel-error", f"kernel error: {type(err).__name__}: {err}")
-        finally:
-            kernel_log.close()
-            if watchdog is not None:
-                watchdog.stop()
-                sandbox.kill_tree(watchdog.pid)  # no-op in a PID namespace, needed without one
-        if getattr(client, "truncated", False):
-            self.result.note("output-truncated", "very long output was cut")
+        client.on_notebook_start = lambda **_: slice_reply_waits(client.kc)
+        return client
 
     def _run_parts(self, client: _CappedClient, watchdog) -> None:
         """Run parts of the plan in ``client``'s kernel; return when done, out of time or the kernel is lost."""

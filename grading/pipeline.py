@@ -6,6 +6,13 @@ notebooks and the grades CSV. Feedback HTML is rendered in the workers
 afterwards (nbgrader's own feedback converter, which only reads the gradebook,
 with the course's template ``grading/templates/feedback.html.j2``).
 
+Each worker launches the kernel of its next submission while it grades the
+current one, with the assignment's packages imported (:mod:`grading.pool`):
+still one fresh sandboxed kernel and folder per submission, killed after it.
+The reference run happens once per run. ``--profile`` prints the seconds per
+submission in each phase (:data:`PHASES`); the workers die with the grading
+process, and an interrupted run kills them and so their kernels.
+
 One run at a time per course, and no scratch folder left behind by a killed
 run: :mod:`grading.lock`.
 """
@@ -18,6 +25,7 @@ import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -33,7 +41,7 @@ from nbgrader.preprocessors import GetGrades
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from grading import sandbox, verdict
+from grading import pool, sandbox, verdict
 from grading.execute import HIDDEN_PLACEHOLDER, Limits, run
 from grading.lock import course_lock, remove_stale_scratch, scratch
 from grading.notebook import (
@@ -63,6 +71,8 @@ class Outcome:
     seconds: float = 0.0
     records: dict[str, list] = field(default_factory=dict)
     trusted: bool = False
+    #: Seconds per phase of grading this submission (see :data:`PHASES`).
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,6 +82,27 @@ class Summary:
     flagged: int
     seconds: float
     rows: list[dict[str, str]]
+    #: Seconds per phase, summed over the submissions (see :data:`PHASES`); ``reference`` once.
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+#: The phases of grading a submission, as ``--profile`` reports them.
+PHASES = {
+    "read": "read and rebuild the submission (worker)",
+    "sandbox": "fresh folder, course files, recorder; launch its kernel if no spare (worker)",
+    "kernel_start": "launch a fresh kernel after one was lost (worker)",
+    "kernel_ready": "wait until the kernel answers (worker)",
+    "cells": "the notebook's own cells (worker)",
+    "kernel_stop": "kill the kernel (worker)",
+    "cleanup": "remove the folder, launch the next spare (worker)",
+    "save": "verdicts, gradebook and autograded notebook (main process)",
+    "feedback": "feedback page (worker)",
+}
+#: CPU seconds of the kernel's processes, which ``--profile`` reports too (not part of the wall time).
+CPU_PHASES = {
+    "kernel_cpu_start": "kernel CPU: start-up and preloading",
+    "cells_cpu": "kernel CPU: the notebook's own cells",
+}
 
 
 def source_notebooks(root: Path, assignment: str) -> list[Path]:
@@ -82,8 +113,22 @@ def source_notebooks(root: Path, assignment: str) -> list[Path]:
     return notebooks
 
 
-def grade_one(root: str, assignment: str, student: str, notebook: str, limits: Limits) -> Outcome:
-    """Worker: read, rebuild and execute one student's notebook. Never raises."""
+def grade_one(
+    root: str,
+    assignment: str,
+    student: str,
+    notebook: str,
+    limits: Limits,
+    preload: tuple[str, ...] = (),
+    use_pool: bool = False,
+    launch_next: bool = False,
+) -> Outcome:
+    """Worker: read, rebuild and execute one student's notebook. Never raises.
+
+    With ``use_pool`` the kernel is this worker's spare, launched ahead of
+    time (:mod:`grading.pool`), if there is one; with ``launch_next`` the
+    spare for the worker's next submission is launched while this one runs.
+    """
     out = Outcome(student, notebook_name=notebook)
     start = time.monotonic()
     try:
@@ -96,19 +141,29 @@ def grade_one(root: str, assignment: str, student: str, notebook: str, limits: L
         rebuilt = rebuild(source, student_nb)
         out.flags += rebuilt.flags
         out.messages += rebuilt.messages
-        with scratch("grade") as tmp:
-            work = Path(tmp)
-            sandbox.prepare(work, root_path)
-            out.trusted = verdict.install_recorder(work)
+        tick = _phase(out, "read", start)
+        slot = pool.take(root_path, limits, preload) if use_pool else pool.open_slot(root_path, limits, preload)
+        tick = _phase(out, "sandbox", tick)
+        # Launched now, the next kernel does its imports while this submission runs.
+        if use_pool and launch_next:
+            pool.launch_spare(root_path, limits, preload)
+        with slot:
+            out.trusted = slot.trusted
             strip = functools.partial(verdict.strip_expected, positions=verdict.positions_for(root))
             execution = run(
                 rebuilt.nb,
-                work,
+                slot.workdir,
                 limits,
-                record=work / ".records.jsonl" if out.trusted else None,
+                record=slot.record,
                 transform=strip if out.trusted else None,
+                preload=preload,
+                kernel=slot.kernel,
             )
             out.records = execution.records
+            tick = time.monotonic()
+        _phase(out, "cleanup", tick)
+        for phase, seconds in execution.phases.items():
+            out.phases[phase] = out.phases.get(phase, 0.0) + seconds
         out.flags += [f for f in execution.flags if f not in out.flags]
         out.messages += execution.messages
         out.notebook_json = nbformat.writes(rebuilt.nb)
@@ -123,15 +178,27 @@ def grade_one(root: str, assignment: str, student: str, notebook: str, limits: L
     return out
 
 
-def reference_run(root: str, assignment: str, notebook: str, limits: Limits) -> dict[str, list]:
-    """Worker: run the instructor's notebook with recording helpers; records per test cell."""
+def _phase(out: Outcome, phase: str, since: float) -> float:
+    """Add the time since ``since`` to ``phase`` of ``out``; the time now."""
+    now = time.monotonic()
+    out.phases[phase] = out.phases.get(phase, 0.0) + now - since
+    return now
+
+
+def reference_run(
+    root: str, assignment: str, notebook: str, limits: Limits, preload: tuple[str, ...] = ()
+) -> dict[str, list]:
+    """Worker: run the instructor's notebook with recording helpers; records per test cell.
+
+    Once per grading run, in a kernel of its own (never a spare: it records in ``reference`` mode).
+    """
     source = nbformat.read(Path(root) / "solutions" / assignment / notebook, as_version=4)
     with scratch("reference") as tmp:
         work = Path(tmp)
         sandbox.prepare(work, Path(root))
         if not verdict.install_recorder(work):
             return {}
-        execution = run(source, work, limits, record=work / ".records.jsonl", mode="reference")
+        execution = run(source, work, limits, record=work / pool.RECORD_FILE, mode="reference", preload=preload)
     failing = [
         nbgrader_meta(c).get("grade_id")
         for c in source.cells
@@ -438,12 +505,17 @@ def grade_assignment(
     limits: Limits | None = None,
     students: list[str] | None = None,
     out=sys.stdout,
+    use_pool: bool = True,
+    profile: bool = False,
 ) -> Summary:
     """Grade every submission of ``assignment`` under ``root``; see ``make grade``.
 
     ``students`` grades only those students (each must have a submission); the
     grades CSV keeps the other students' rows. Only one run per course at a
     time (:func:`course_lock`); a second one exits at once, changing nothing.
+    ``use_pool`` launches each kernel ahead of time with the assignment's
+    packages imported (:mod:`grading.pool`); ``profile`` prints the seconds
+    per phase (:func:`print_profile`).
     """
     start = time.monotonic()
     limits = limits or Limits()
@@ -457,7 +529,8 @@ def grade_assignment(
     with course_lock(root, assignment):
         remove_stale_scratch()
         previous = read_csv(csv_path)
-        rows = _grade_and_save(root, assignment, notebook, students, workers, limits, previous, out)
+        phases: dict[str, float] = {}
+        rows = _grade_and_save(root, assignment, notebook, students, workers, limits, previous, out, use_pool, phases)
         kept = [r for s, r in previous.items() if s in all_students and s not in students]
         write_csv(csv_path, rows + kept)
     seconds = time.monotonic() - start
@@ -476,7 +549,10 @@ def grade_assignment(
         f"wall time {seconds:.1f} s with {workers} worker(s); grades in grades/{assignment}.csv",
         file=out,
     )
-    return Summary(len(rows) - failed, failed, flagged, seconds, rows)
+    summary = Summary(len(rows) - failed, failed, flagged, seconds, rows, phases)
+    if profile:
+        print_profile(summary, out)
+    return summary
 
 
 def choose_students(root: Path, assignment: str, wanted: list[str] | None) -> tuple[list[str], list[str]]:
@@ -507,36 +583,140 @@ def _grade_and_save(
     limits: Limits,
     previous: dict[str, dict[str, str]],
     out,
+    use_pool: bool = True,
+    phases: dict[str, float] | None = None,
 ) -> list[dict[str, str]]:
-    """Run the workers, save each outcome as it comes, render the feedback; the CSV rows."""
+    """Run the workers, save each outcome as it comes, render the feedback; the CSV rows.
+
+    ``phases`` (if given) receives the seconds per phase summed over the submissions.
+    """
+    phases = {} if phases is None else phases
     rows: list[dict[str, str]] = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        reference_future = pool.submit(reference_run, str(root), assignment, notebook, limits)
-        futures = [pool.submit(grade_one, str(root), assignment, s, notebook, limits) for s in students]
+    source = nbformat.read(root / "solutions" / assignment / notebook, as_version=4)
+    preload = pool.preload_modules(source, root) if use_pool else ()
+    # The last submissions of the run need no spare after them: nothing would use it.
+    last_launch = len(students) - workers
+    executor = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(os.getpid(),))
+    try:
+        started = time.monotonic()
+        reference_future = executor.submit(reference_run, str(root), assignment, notebook, limits, preload)
+        futures = [
+            executor.submit(grade_one, str(root), assignment, s, notebook, limits, preload, use_pool, i < last_launch)
+            for i, s in enumerate(students)
+        ]
         ensure_assignment_in_gradebook(root, assignment)  # while the workers run
         reference = reference_future.result()
+        phases["reference"] = time.monotonic() - started
         for future in futures:
             outcome = future.result()
             flagged_before = bool(previous.get(outcome.student_id, {}).get("flags"))
+            saving = time.monotonic()
             row = save(root, assignment, outcome, reference, flagged_before=flagged_before)
+            outcome.phases["save"] = time.monotonic() - saving
+            for phase, seconds in outcome.phases.items():
+                phases[phase] = phases.get(phase, 0.0) + seconds
             rows.append(row)
             print(table_line(row, outcome.seconds), file=out, flush=True)
         with_notebook = [r["student_id"] for r in rows if (root / "autograded" / r["student_id"] / assignment).is_dir()]
-        feedback_errors = dict(
-            zip(
-                with_notebook,
-                pool.map(
-                    _feedback_one, [str(root)] * len(with_notebook), [assignment] * len(with_notebook), with_notebook
-                ),
-                strict=True,
-            )
-        )
+        n = len(with_notebook)
+        feedback = list(executor.map(_feedback_timed, [str(root)] * n, [assignment] * n, with_notebook))
+    except BaseException:  # interrupted (Ctrl-C) or failed: no worker, kernel or spare may outlive the run
+        _abandon(executor)
+        raise
+    finally:
+        executor.shutdown(wait=True)  # the workers' finalisers kill their spares (grading.pool)
+    phases["feedback"] = sum(seconds for _, seconds in feedback)
+    feedback_errors = {s: err for s, (err, _) in zip(with_notebook, feedback, strict=True)}
     for row in rows:
         err = feedback_errors.get(row["student_id"])
         if err:
             row["flags"] = ";".join(filter(None, [row["flags"], "no-feedback"]))
             row["message"] = " | ".join(filter(None, [row["message"], f"feedback failed: {err}"]))
     return rows
+
+
+def _worker_init(parent: int) -> None:
+    """Worker start-up: die with the grading process, so nothing of a killed run keeps running.
+
+    The kernels die with their worker (bubblewrap's ``--die-with-parent``),
+    spares included (:mod:`grading.pool`).
+    """
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the run's end still stops the workers
+        pass
+    if os.getppid() != parent:  # the grading process died before prctl took effect
+        os._exit(1)
+    _fresh_event_loop()
+
+
+#: Event loops a forked worker inherited; kept referenced so they are never closed (see _fresh_event_loop).
+_INHERITED_LOOPS: list = []
+
+
+def _fresh_event_loop() -> None:
+    """Make a forked worker create an event loop of its own instead of using the parent's.
+
+    A worker is forked from the grading process. If that process has run a
+    kernel itself (the tests do; a library user may), the worker inherits its
+    asyncio loop, whose epoll instance it *shares* with the parent, and
+    jupyter_client would reuse it: the worker then sees the parent's events and
+    spins at 100 % CPU without ever starting its kernel. So the worker forgets
+    the inherited loop (asyncio's and any held in a context variable, as
+    jupyter_core does) and gets a new one on first use. The inherited loop must
+    not be closed: closing would unregister the parent's descriptors from the
+    shared epoll instance. It is kept referenced (a forked worker ends with
+    ``os._exit``, without garbage collection), so it never is.
+    """
+    import asyncio
+    import contextvars
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # get_event_loop without a running loop
+        try:
+            _INHERITED_LOOPS.append(asyncio.get_event_loop_policy().get_event_loop())
+        except RuntimeError:
+            pass
+    asyncio.set_event_loop(None)
+    for var, value in contextvars.copy_context().items():
+        if isinstance(value, asyncio.AbstractEventLoop):
+            _INHERITED_LOOPS.append(value)
+            var.set(None)
+
+
+def _abandon(executor: ProcessPoolExecutor) -> None:
+    """Stop a run at once: drop the queued submissions and kill the workers (and so their kernels)."""
+    executor.shutdown(wait=False, cancel_futures=True)
+    # The executor has no public way to stop a running task; its worker processes are in _processes.
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.kill()
+        process.join(timeout=10)
+    remove_stale_scratch()  # the killed workers' folders
+
+
+def _feedback_timed(root: str, assignment: str, student: str) -> tuple[str | None, float]:
+    """Worker: :func:`_feedback_one` and how long it took."""
+    start = time.monotonic()
+    return _feedback_one(root, assignment, student), time.monotonic() - start
+
+
+def print_profile(summary: Summary, out=sys.stdout) -> None:
+    """Seconds per submission in each phase of grading (``make grade GRADE_ARGS=--profile``)."""
+    n = max(1, len(summary.rows))
+    print(f"profile: seconds per submission over {len(summary.rows)} submission(s)", file=out)
+    overhead = 0.0
+    for phase, what in PHASES.items():
+        seconds = summary.phases.get(phase, 0.0) / n
+        overhead += seconds if phase != "cells" else 0.0
+        print(f"  {phase:<16} {seconds:7.3f}  {what}", file=out)
+    print(f"  {'overhead':<16} {overhead:7.3f}  everything but the cells", file=out)
+    for phase, what in CPU_PHASES.items():
+        print(f"  {phase:<16} {summary.phases.get(phase, 0.0) / n:7.3f}  {what}", file=out)
+    print(f"  {'reference':<16} {summary.phases.get('reference', 0.0):7.3f}  reference run, once per run", file=out)
 
 
 def table_line(row: dict[str, str], seconds: float) -> str:

@@ -43,6 +43,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -118,12 +119,27 @@ def prepare(workdir: Path, root: Path) -> None:
     (workdir / "nbgrader_config.py").write_text("# sandbox copy: no grading configuration here\n")
 
 
+def preload_code(modules: Sequence[str]) -> str:
+    """One line of Python that imports ``modules`` and binds no name in the namespace it runs in.
+
+    The kernel runs it at start-up (IPython's ``exec_lines``), before it
+    answers any request: the student's cells then find the heavy packages
+    already imported. A module that fails to import is skipped here; the
+    student's own ``import`` reports the error as it would have.
+    """
+    body = "def _load(name):\n    try:\n        __import__(name)\n    except BaseException:\n        pass\n"
+    body += f"for _name in {tuple(modules)!r}:\n    _load(_name)\n"
+    # exec with a throw-away globals dict: nothing lands in the user's namespace.
+    return f"exec({body!r}, dict())"
+
+
 def kernel_argv(
     workdir: Path,
     cpu_seconds: int,
     sandbox: bool,
     extra_env: dict[str, str] | None = None,
     data_bytes: int | None = None,
+    preload: Sequence[str] = (),
 ) -> list[str]:
     """The command that starts the kernel for ``workdir``.
 
@@ -140,9 +156,13 @@ def kernel_argv(
     data_bytes
         Data-segment limit (``RLIMIT_DATA``, soft and hard) of every process
         of the kernel; ``None`` for none.
+    preload
+        Modules the kernel imports at start-up (:func:`preload_code`).
     """
     python = str(Path(sys.executable))
     kernel = [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    if preload:
+        kernel.append(f"--IPKernelApp.exec_lines={preload_code(preload)}")
     limits = []
     if shutil.which("prlimit"):
         # prlimit takes plain bytes: "2G" would mean 2 bytes.
@@ -201,6 +221,7 @@ def kernel_manager(
     sandbox: bool,
     extra_env: dict[str, str] | None = None,
     data_bytes: int | None = None,
+    preload: Sequence[str] = (),
 ):
     """A KernelManager whose kernel runs in ``workdir`` (arguments as for :func:`kernel_argv`).
 
@@ -215,7 +236,7 @@ def kernel_manager(
     (spec_dir / "kernel.json").write_text(
         json.dumps(
             {
-                "argv": kernel_argv(workdir, cpu_seconds, sandbox, extra_env, data_bytes),
+                "argv": kernel_argv(workdir, cpu_seconds, sandbox, extra_env, data_bytes, preload),
                 "display_name": "graded",
                 "language": "python",
                 "interrupt_mode": "message",
@@ -277,8 +298,29 @@ class MemoryWatchdog(threading.Thread):
         self._done.set()
 
 
-def kill_tree(pid: int) -> None:
-    """Kill a process and all its descendants (used when no PID namespace is available)."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) the process ``pid`` and its living descendants have used so far."""
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return total
+    for proc in procs:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def kill_tree(pid: int, wait: float = 5.0) -> None:
+    """Kill a process and all its descendants, and wait up to ``wait`` seconds until they are gone.
+
+    Waiting matters to whoever removes the kernel's folder next: a process
+    killed but not yet gone can still create a file in it.
+    """
     try:
         root = psutil.Process(pid)
         procs = [*root.children(recursive=True), root]
@@ -289,3 +331,4 @@ def kill_tree(pid: int) -> None:
             proc.send_signal(signal.SIGKILL)
         except psutil.Error:
             pass
+    psutil.wait_procs(procs, timeout=wait)

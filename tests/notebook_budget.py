@@ -12,6 +12,7 @@ it started). Two measurements are combined, and the larger is reported:
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +21,9 @@ from pathlib import Path
 import nbformat
 import psutil
 from nbclient import NotebookClient
+
+from grading.execute import slice_reply_waits
+from utils.resources import missing_settings
 
 RUSAGE_PROBE = """
 import json as _json, resource as _resource
@@ -111,8 +115,10 @@ def run_with_budget(path: Path, timeout: int = 120) -> BudgetResult:
         resources={"metadata": {"path": str(path.parent)}},
         shutdown_kernel="immediate",
     )
+    client.on_notebook_start = lambda **_: slice_reply_waits(client.kc)
     start = time.perf_counter()
-    with client.setup_kernel():
+    # The thread settings make lab and Binder give students' kernels (utils/resources.py), where not set.
+    with client.setup_kernel(env={**os.environ, **missing_settings()}):
         sampler = TreeSampler(client.km.provisioner.pid)
         sampler.start()
         try:

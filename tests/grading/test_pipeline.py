@@ -317,3 +317,24 @@ def test_a_submission_collected_from_the_exchange_is_autograded_and_its_feedback
     assert submission["autograded"] and submission["timestamp"].startswith("2026-12-01T14:27:31.123456")
     for name in ("timestamp.txt", "submission_secret.txt"):
         assert (root / "feedback" / "alice" / "toy" / name).read_text() == (folder / name).read_text()
+
+
+@pytest.mark.timeout(180)
+def test_grading_after_a_kernel_ran_in_the_grading_process(tmp_path: Path) -> None:
+    """Workers are forked: one that inherited the parent's event loop used to spin forever at 100 % CPU."""
+    import os
+
+    from grading import execute, sandbox
+
+    root = make_course(tmp_path / "course")
+    workdir = tmp_path / "in_process"
+    workdir.mkdir()
+    sandbox.prepare(workdir, root)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("1 + 1")]
+    execute.run(nb, workdir, LIMITS)  # leaves this process with an event loop, as earlier tests do
+    for student in ("a", "b"):
+        submit(root, student, student_notebook("def add(a, b):\n    return a + b\n"))
+    with open(os.devnull, "w") as out:
+        summary = grade_assignment(root, "toy", workers=1, limits=LIMITS, out=out)
+    assert [r["score"] for r in summary.rows] == ["3", "3"]

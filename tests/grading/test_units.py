@@ -501,3 +501,33 @@ def test_a_custom_pattern_needs_both_groups() -> None:
     found = collect.match("alice-ex01.ipynb", [*LMS, pattern])
     assert found is not None and (found.student_id, found.file_id) == ("alice", "ex01")
     assert collect.match("alice.ipynb", [r"^(?P<student_id>[a-z]+)\.ipynb$"]) is None
+
+
+def test_sliced_reply_waits_find_a_reply_whose_wake_up_was_missed() -> None:
+    """A reply that one long wait would miss is found at the next slice; the overall timeout still holds."""
+    import asyncio
+    import time
+    from queue import Empty
+    from types import SimpleNamespace
+
+    from grading.execute import slice_reply_waits
+
+    calls: list[float] = []
+
+    def get_msg(timeout: float | None = None) -> dict:
+        calls.append(timeout)
+        if len(calls) < 3:  # the first waits see nothing (the missed wake-up)
+            raise Empty
+        return {"reply": True}
+
+    kc = SimpleNamespace(shell_channel=SimpleNamespace(get_msg=get_msg))
+    slice_reply_waits(kc, step=0.01)
+    assert asyncio.run(kc.shell_channel.get_msg(timeout=60)) == {"reply": True}
+    assert len(calls) == 3 and all(t <= 0.01 for t in calls)
+
+    never = SimpleNamespace(shell_channel=SimpleNamespace(get_msg=lambda timeout=None: (_ for _ in ()).throw(Empty)))
+    slice_reply_waits(never, step=0.01)
+    start = time.monotonic()
+    with pytest.raises(Empty):
+        asyncio.run(never.shell_channel.get_msg(timeout=0.05))
+    assert 0.04 <= time.monotonic() - start < 1

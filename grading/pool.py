@@ -1,0 +1,205 @@
+"""Kernels launched ahead of time, each for exactly one submission.
+
+Starting a sandboxed kernel and importing the course's packages in it
+(numpy, scikit-learn, RDKit, matplotlib) takes about as long as the cells of
+a short exercise. A grading worker therefore keeps one *spare*: a fresh
+scratch folder prepared as :func:`grading.sandbox.prepare` prepares every
+submission's folder, with a kernel launched in it that imports the packages
+the assignment uses (:func:`preload_modules`) while the worker is busy with
+the current submission.
+
+Isolation is the same as without a spare:
+
+* a spare serves exactly one submission (:func:`take` hands it out once and
+  forgets it); its kernel is killed and its folder removed when that
+  submission is done (:meth:`Slot.close`);
+* its folder is made for it and holds only the course's ``utils``/``data``
+  copy: nothing of a previous submission (which had its own folder, killed
+  kernel and PID namespace) can be in it;
+* the preloading runs the grader's own imports, in a throw-away namespace,
+  before any submission is known;
+* a spare left when the worker ends is killed and removed by a
+  multiprocessing finaliser, and in any case by bubblewrap's
+  ``--die-with-parent`` (the kernel dies with the worker process) and by
+  :func:`grading.lock.remove_stale_scratch` (the folder) on the next run.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import multiprocessing.util
+import shutil
+import tempfile
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from grading import sandbox, verdict
+from grading.execute import Limits, StartedKernel, start_kernel, stop_kernel
+from grading.lock import running, scratch
+
+#: Name of the record file the recording helpers write to, in a submission's folder.
+RECORD_FILE = ".records.jsonl"
+
+
+@dataclass
+class Slot:
+    """A fresh submission folder with a kernel launched in it, for one submission."""
+
+    folder: tempfile.TemporaryDirectory
+    workdir: Path
+    trusted: bool
+    kernel: StartedKernel
+    key: tuple
+
+    @property
+    def record(self) -> Path | None:
+        """The record file of the recording helpers (``None`` when the course has none)."""
+        return self.workdir / RECORD_FILE if self.trusted else None
+
+    def alive(self) -> bool:
+        """Whether the kernel process is still there (it may have died while waiting)."""
+        return running(self.kernel.pid)
+
+    def close(self) -> None:
+        """Kill the kernel's process tree and remove the folder."""
+        try:
+            stop_kernel(self.kernel)
+        finally:
+            try:
+                self.folder.cleanup()
+            except OSError:  # something still wrote into it while it was removed: once more
+                shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Slot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _key(root: Path, limits: Limits, preload: tuple[str, ...]) -> tuple:
+    """What a slot was made for: a spare is only used for the same course, limits and preloading."""
+    return (str(root), dataclasses.astuple(limits), preload)
+
+
+def open_slot(root: Path, limits: Limits, preload: tuple[str, ...] = ()) -> Slot:
+    """Prepare a fresh folder for a submission of the course at ``root`` and launch its kernel."""
+    folder = scratch("grade")
+    workdir = Path(folder.name)
+    try:
+        sandbox.prepare(workdir, root)
+        trusted = verdict.install_recorder(workdir)
+        kernel = start_kernel(workdir, limits, workdir / RECORD_FILE if trusted else None, "student", preload)
+    except BaseException:
+        folder.cleanup()
+        raise
+    return Slot(folder, workdir, trusted, kernel, _key(root, limits, preload))
+
+
+#: This process's spare slot (one per grading worker).
+_SPARE: Slot | None = None
+_FINALIZER: multiprocessing.util.Finalize | None = None
+
+
+def take(root: Path, limits: Limits, preload: tuple[str, ...] = ()) -> Slot:
+    """A slot for one submission: the spare if it was made for these settings and lives, else a new one.
+
+    The spare is forgotten as it is handed out: no slot is ever given twice.
+    """
+    global _SPARE
+    spare, _SPARE = _SPARE, None
+    if spare is not None:
+        if spare.key == _key(root, limits, preload) and spare.alive():
+            return spare
+        spare.close()
+    return open_slot(root, limits, preload)
+
+
+def launch_spare(root: Path, limits: Limits, preload: tuple[str, ...] = ()) -> None:
+    """Launch the spare for this process's next submission, unless there is one (never raises).
+
+    A spare that cannot be launched is no loss: :func:`take` then opens a slot itself.
+    """
+    global _SPARE, _FINALIZER
+    if _SPARE is not None:
+        return
+    if _FINALIZER is None:
+        # Worker processes end through multiprocessing, which runs its finalisers but not atexit's.
+        _FINALIZER = multiprocessing.util.Finalize(None, discard_spare, exitpriority=10)
+    try:
+        _SPARE = open_slot(root, limits, preload)
+    except Exception:
+        traceback.print_exc()
+
+
+def discard_spare() -> None:
+    """Kill this process's spare kernel and remove its folder, if there is one."""
+    global _SPARE
+    spare, _SPARE = _SPARE, None
+    if spare is not None:
+        spare.close()
+
+
+def preload_modules(source: nbformat.NotebookNode, root: Path) -> tuple[str, ...]:
+    """The packages an assignment's kernels import while they start.
+
+    Every module the instructor's notebook imports, and every module the
+    course's ``utils`` modules it uses import (those used in turn included).
+    The course's own ``utils`` is not among them: the student's code imports
+    it from the sandbox's copy as before.
+    """
+    named = [m for cell in source.cells if cell.cell_type == "code" for m in _imports(_python(cell.source))]
+    wanted = [m for m in named if not _is_course(m)]
+    queue = [m for m in named if _is_course(m)]
+    seen: set[str] = set()
+    while queue:
+        module = queue.pop()
+        # Importing utils.x imports the package utils (its __init__) first.
+        parts = module.split(".")
+        for depth in range(1, len(parts) + 1):
+            name = ".".join(parts[:depth])
+            if name in seen:
+                continue
+            seen.add(name)
+            found = _imports(_course_source(root, name))
+            wanted += [m for m in found if not _is_course(m)]
+            queue += [m for m in found if _is_course(m)]
+    return tuple(dict.fromkeys(m for m in wanted if m.split(".")[0] not in ("__future__", "__main__")))
+
+
+def _course_source(root: Path, module: str) -> str:
+    """The source of the course's module ``module`` (a file or a package), or nothing."""
+    path = root / Path(*module.split("."))
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    return ""
+
+
+def _is_course(module: str) -> bool:
+    return module.split(".")[0] == "utils"
+
+
+def _python(source: str) -> str:
+    """A cell's source without IPython's magics and shell escapes (so ``ast`` can read it)."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def _imports(source: str) -> list[str]:
+    """The absolute modules ``source`` imports anywhere in it, and the names it imports from them."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            # The names may be submodules (from rdkit.Chem import Descriptors); preloading skips those that are not.
+            found += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")]
+    return found

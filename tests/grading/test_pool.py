@@ -1,0 +1,246 @@
+"""Kernels launched ahead of time (grading.pool): used once, isolated, gone when grading ends."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from grading import pool, sandbox
+from grading.execute import Limits, run
+from grading.pipeline import grade_assignment
+from tests.grading.course import checked_student, make_checked_course, make_course, student_notebook, submit
+from utils.paths import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+GOOD = "def add(a, b):\n    return a + b\n"
+WRONG = "def add(a, b):\n    return a - b\n"
+LIMITS = Limits(cell_timeout=20, notebook_timeout=60)
+
+
+def _scratch_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("mlchem-grade-*"))
+
+
+def _kernels_in(folders: set[Path]) -> list[psutil.Process]:
+    """Living processes whose command line names one of ``folders`` (as bwrap's and the kernel's do)."""
+    names = tuple(str(f) for f in folders)
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        try:
+            line = " ".join(proc.info["cmdline"] or [])
+            if proc.info["status"] != psutil.STATUS_ZOMBIE and any(n in line for n in names):
+                found.append(proc)
+        except psutil.Error:
+            pass
+    return found
+
+
+def test_a_spare_is_handed_out_once(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course")
+    pool.launch_spare(root, LIMITS)
+    first = pool.take(root, LIMITS)
+    second = pool.take(root, LIMITS)  # no spare left: a new slot, never the same one again
+    try:
+        assert first.workdir != second.workdir and first.kernel.pid != second.kernel.pid
+        assert pool._SPARE is None
+    finally:
+        first.close()
+        second.close()
+    assert not first.workdir.exists() and not first.alive()
+    assert not second.workdir.exists() and not second.alive()
+
+
+def test_a_spare_made_for_other_settings_is_not_used(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course")
+    pool.launch_spare(root, LIMITS)
+    spare = pool._SPARE
+    assert spare is not None
+    other = pool.take(root, Limits(cell_timeout=5))
+    try:
+        assert other.workdir != spare.workdir
+        assert not spare.workdir.exists(), "the unusable spare is discarded, not kept"
+    finally:
+        other.close()
+
+
+def test_preloading_imports_but_binds_no_name(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course")
+    shown = {}
+    for preload in ((), ("colorsys", "no_such_module_xyz")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [
+            nbformat.v4.new_code_cell("print(sorted(dir()))"),
+            nbformat.v4.new_code_cell(
+                "import sys\nprint('colorsys' in sys.modules, 'no_such_module_xyz' in sys.modules)"
+            ),
+        ]
+        with pool.open_slot(root, LIMITS, preload) as slot:
+            run(nb, slot.workdir, LIMITS, preload=preload, kernel=slot.kernel)
+        shown[preload] = ["".join(o.get("text", "") for o in c.outputs) for c in nb.cells] + [
+            nb.cells[0].execution_count
+        ]
+    plain, preloaded = shown.values()
+    assert preloaded[0] == plain[0], "the student's namespace is the same with and without preloading"
+    assert (plain[1].strip(), preloaded[1].strip()) == ("False False", "True False")
+    assert preloaded[2] == plain[2] == 1, "preloading does not count as an execution"
+
+
+def test_preload_modules_of_the_real_exercises() -> None:
+    source = nbformat.read(
+        REPO_ROOT / "solutions" / "ex03_permutation_importance" / "ex03_permutation_importance.ipynb", as_version=4
+    )
+    modules = pool.preload_modules(source, REPO_ROOT)
+    assert {"numpy", "sklearn.ensemble", "matplotlib.pyplot", "rdkit.Chem.Descriptors", "pandas"} <= set(modules)
+    assert not [m for m in modules if m.split(".")[0] == "utils"], "the course's own helpers are not preloaded"
+
+
+#: Submission A leaves traces everywhere it can; submission B scores 3 only if it sees none of them.
+LEAVES_TRACES = GOOD + (
+    "import os, subprocess, pathlib\n"
+    "open('trace.txt', 'w').write('A')\n"
+    "open('/tmp/trace.txt', 'w').write('A')\n"
+    "pathlib.Path(os.environ['HOME'], '.trace').write_text('A')\n"
+    "open('utils/trace.py', 'w').write('A = 1')\n"
+    "subprocess.Popen(['/bin/sh', '-c', 'sleep 600 # mlchem_pool_trace'], start_new_session=True)\n"
+    "import builtins\nbuiltins.TRACE = 'A'\n"
+)
+LOOKS_FOR_TRACES = (
+    "import builtins, glob, os\n"
+    "_seen = [p for p in ('trace.txt', '/tmp/trace.txt', os.path.join(os.environ['HOME'], '.trace'), 'utils/trace.py')"
+    " if os.path.exists(p)]\n"
+    "_cmdlines = []\n"
+    "for _pid in filter(str.isdigit, os.listdir('/proc')):\n"
+    "    try:\n        _cmdlines.append(open(f'/proc/{_pid}/cmdline').read())\n"
+    "    except OSError:\n        pass\n"
+    "_seen += ['process'] if any('mlchem_pool_trace' in c for c in _cmdlines) else []\n"
+    "_seen += ['builtins'] if hasattr(builtins, 'TRACE') else []\n"
+    "_seen += [p for p in glob.glob('/tmp/mlchem-*') if p != os.getcwd()]\n"
+    "print('seen:', _seen)\n"
+    "def add(a, b):\n    return a + b + (100 if _seen else 0)\n"
+)
+
+
+@pytest.mark.skipif(not sandbox.bwrap_works(), reason="bubblewrap cannot create namespaces here")
+def test_nothing_of_one_submission_is_seen_by_the_next(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course")
+    # One worker: b and c get the spares launched while a (then b) ran.
+    submit(root, "a_leaves", student_notebook(LEAVES_TRACES))
+    submit(root, "b_looks", student_notebook(LOOKS_FOR_TRACES))
+    submit(root, "c_looks", student_notebook(LOOKS_FOR_TRACES))
+    summary = grade_assignment(root, "toy", workers=1, limits=LIMITS, out=open(os.devnull, "w"))
+    scores = {r["student_id"]: r["score"] for r in summary.rows}
+    seen = {s: _printed(root, s) for s in ("b_looks", "c_looks")}
+    assert scores == {"a_leaves": "3", "b_looks": "3", "c_looks": "3"}, seen
+    assert not [p for p in psutil.process_iter(["cmdline"]) if "mlchem_pool_trace" in " ".join(p.info["cmdline"] or [])]
+
+
+def _printed(root: Path, student: str) -> str:
+    """What the answer cell of ``student``'s autograded notebook printed."""
+    nb = nbformat.read(root / "autograded" / student / "toy" / "toy.ipynb", as_version=4)
+    return "".join(str(o.get("text", o.get("evalue", ""))) for o in nb.cells[1].outputs)
+
+
+def test_grading_with_the_pool_equals_grading_without(tmp_path: Path) -> None:
+    answers = {
+        "good": GOOD,
+        "wrong": WRONG,
+        "raises": "def add(a, b):\n    raise ValueError('no')\n",
+        "imports": "import numpy as np\ndef add(a, b):\n    return float(np.add(a, b))\n",
+        "half": "def add(a, b):\n    return a + b if isinstance(a, int) else 0.0\n",
+    }
+    results = {}
+    for use_pool in (True, False):
+        root = make_checked_course(tmp_path / f"pool-{use_pool}")
+        for student, answer in answers.items():
+            submit(root, student, checked_student(answer))
+        summary = grade_assignment(root, "toy", workers=2, limits=LIMITS, out=open(os.devnull, "w"), use_pool=use_pool)
+        autograded = {
+            s: [
+                (c.get("execution_count"), SCRATCH.sub("<scratch>", json.dumps(c.get("outputs"))))
+                for c in nbformat.read(root / "autograded" / s / "toy" / "toy.ipynb", as_version=4).cells
+            ]
+            for s in answers
+        }
+        results[use_pool] = ({r["student_id"]: r for r in summary.rows}, autograded)
+    assert results[True][0] == results[False][0]
+    assert results[True][1] == results[False][1]
+
+
+#: A submission's scratch folder, the one thing that differs between two gradings of it.
+SCRATCH = re.compile(r"mlchem-grade-\d+-\w+")
+
+
+def test_no_kernel_or_folder_outlives_grading(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course")
+    for i in range(5):
+        submit(root, f"s{i}", student_notebook(GOOD))
+    before = _scratch_folders()
+    seen: set[Path] = set()
+    original = pool.open_slot
+
+    def spy(*args, **kwargs):
+        slot = original(*args, **kwargs)
+        seen.add(slot.workdir)
+        return slot
+
+    pool.open_slot = spy  # the workers are forked from this process: they inherit the spy
+    try:
+        grade_assignment(root, "toy", workers=2, limits=LIMITS, out=open(os.devnull, "w"))
+    finally:
+        pool.open_slot = original
+    assert not _scratch_folders() - before, "every folder of the run is removed"
+    assert not _kernels_in(seen | (_scratch_folders() - before))
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "killed"])
+def test_no_kernel_outlives_an_interrupted_run(tmp_path: Path, how: str) -> None:
+    root = make_course(tmp_path / "course")
+    for i in range(8):
+        submit(root, f"s{i}", student_notebook(GOOD + "import time\ntime.sleep(3)\n"))
+    before = _scratch_folders()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "grading", "--root", str(root), "grade", "toy", "--workers", "2"],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        kernels: list[psutil.Process] = []
+        deadline = time.monotonic() + 120
+        # Wait until both workers have a kernel and a spare running.
+        while len(kernels) < 4 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            kernels = _kernels_in(_scratch_folders() - before)
+        assert len(kernels) >= 4, "the run never had its kernels and spares running"
+        if how == "ctrl-c":
+            os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends to the whole run
+        else:
+            proc.send_signal(signal.SIGKILL)  # the grading process only: its workers must follow
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 20
+        while [k for k in kernels if _alive(k)] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [k for k in kernels if _alive(k)]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
