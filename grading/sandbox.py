@@ -43,6 +43,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -331,4 +332,16 @@ def kill_tree(pid: int, wait: float = 5.0) -> None:
             proc.send_signal(signal.SIGKILL)
         except psutil.Error:
             pass
-    psutil.wait_procs(procs, timeout=wait)
+    # Gone or a zombie (a zombie runs no code; whoever inherits it reaps it in its own time).
+    deadline = time.monotonic() + wait
+    while procs and time.monotonic() < deadline:
+        procs = [p for p in procs if _still_running(p)]
+        if procs:
+            time.sleep(0.005)
+
+
+def _still_running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
