@@ -177,7 +177,7 @@ def install_proxy(layout: Layout) -> bool:
     layout.proxy.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
         shutil.copyfile(HERE / "proxy" / name, layout.proxy / name)
-    run("npm", "ci", "--no-audit", "--no-fund", "--omit=dev", cwd=layout.proxy)
+    run("npm", "ci", "--prefer-offline", "--no-audit", "--no-fund", "--omit=dev", cwd=layout.proxy)
     return True
 
 

@@ -22,12 +22,13 @@ def _installer():
 
 def test_uv_first_then_pip() -> None:
     install = _installer()
-    uv_then_pip = install.commands(["-r", "req.txt"], "/venv/bin/uv")
-    assert uv_then_pip[0][:3] == ["/venv/bin/uv", "pip", "install"]
-    assert uv_then_pip[0][uv_then_pip[0].index("--python") + 1] == sys.executable
-    assert uv_then_pip[1][:4] == [sys.executable, "-m", "pip", "install"]
-    assert all(c[-2:] == ["-r", "req.txt"] for c in uv_then_pip)
-    assert install.commands(["-r", "req.txt"], None) == [uv_then_pip[1]]
+    offline, online, pip = install.commands(["-r", "req.txt"], "/venv/bin/uv")
+    assert offline[:4] == ["/venv/bin/uv", "pip", "install", "--offline"]
+    assert online[:3] == ["/venv/bin/uv", "pip", "install"] and "--offline" not in online
+    assert online[online.index("--python") + 1] == sys.executable
+    assert pip[:4] == [sys.executable, "-m", "pip", "install"]
+    assert all(c[-2:] == ["-r", "req.txt"] for c in (offline, online, pip))
+    assert install.commands(["-r", "req.txt"], None) == [pip]
 
 
 def test_pip_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
