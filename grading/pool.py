@@ -29,6 +29,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import multiprocessing.util
+import os
 import shutil
 import tempfile
 import traceback
@@ -103,6 +104,17 @@ def open_slot(root: Path, limits: Limits, preload: tuple[str, ...] = ()) -> Slot
 #: This process's spare slot (one per grading worker).
 _SPARE: Slot | None = None
 _FINALIZER: multiprocessing.util.Finalize | None = None
+
+
+def _forget_after_fork() -> None:
+    # A forked worker must not inherit its parent's spare (that kernel is not its own) nor the
+    # note that a finaliser is registered: multiprocessing empties the finaliser registry in
+    # the child, so the worker registers its own, or its spare would outlive it.
+    global _SPARE, _FINALIZER
+    _SPARE, _FINALIZER = None, None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def take(root: Path, limits: Limits, preload: tuple[str, ...] = ()) -> Slot:

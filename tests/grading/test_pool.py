@@ -244,3 +244,19 @@ def _alive(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def test_a_spare_of_the_grading_process_is_not_inherited_by_its_workers(tmp_path: Path) -> None:
+    """Workers are forked: they must neither use the parent's spare nor skip registering their own clean-up."""
+    root = make_course(tmp_path / "course")
+    for i in range(3):
+        submit(root, f"s{i}", student_notebook(GOOD))
+    pool.launch_spare(root, LIMITS)  # this process now has a spare, and a finaliser for it
+    parents = pool._SPARE
+    try:
+        before = _scratch_folders()
+        grade_assignment(root, "toy", workers=1, limits=LIMITS, out=open(os.devnull, "w"))
+        assert not _scratch_folders() - before, "a worker's spare outlived it"
+        assert parents is not None and parents.alive() and parents.workdir.is_dir(), "a worker used the parent's spare"
+    finally:
+        pool.discard_spare()
