@@ -16,7 +16,6 @@ Chromium.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 import socket
@@ -34,7 +33,7 @@ import psutil
 import pytest
 
 from tests.helpers import copy_repo, stop_process_group
-from utils.paths import REPO_ROOT
+from tests.test_exercises import _answers
 
 CHROMIUM = os.environ.get("MLCHEM_CHROMIUM", "/usr/bin/chromium")
 #: Where `make screenshots` wants the README's pictures (unset: only the test's tmp folder).
@@ -198,17 +197,9 @@ def save_screenshot(page, tmp_path: Path, name: str) -> Path:
     return path
 
 
-SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
-
-
-def solution_answers(assignment: str) -> dict[str, str]:
-    """The instructor's answer of each answer cell of ``assignment``, without the solution markers."""
-    nb = nbformat.read(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {
-        c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
+#: The instructor's answer of each answer cell of an assignment, without the solution markers
+#: (the same reading tests/test_exercises.py and tests/grading use).
+solution_answers = _answers
 
 
 def type_answers(page, path: Path, answers: dict[str, str]) -> None:
