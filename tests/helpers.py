@@ -30,6 +30,14 @@ _NOT_COPIED = {
 }
 
 
+#: What pip and uv print when they cannot reach the package registry (no route, no DNS, refused).
+OFFLINE = re.compile(
+    r"Network is unreachable|Temporary failure in name resolution|Name or service not known"
+    r"|Failed to establish a new connection|Connection refused|No matching distribution found"
+    r"|error resolving DNS|dns error"
+)
+
+
 def copy_repo(dest: Path) -> Path:
     """Copy the course (without .venv, .git and student work) to ``dest``; return it."""
     shutil.copytree(

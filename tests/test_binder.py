@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import copy_repo, strip_ansi
+from tests.helpers import OFFLINE, copy_repo, strip_ansi
 from utils.paths import REPO_ROOT
 
 
@@ -44,13 +43,6 @@ def test_dockerfile_runs_postbuild_and_start(dockerfile: str) -> None:
     assert 'R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in dockerfile
 
 
-#: What pip prints when it cannot reach the package registry (no route, no DNS, refused).
-_OFFLINE = re.compile(
-    r"Network is unreachable|Temporary failure in name resolution|Name or service not known"
-    r"|Failed to establish a new connection|Connection refused|No matching distribution found"
-)
-
-
 def _install_binder_requirements(repo: Path, env: dict[str, str], venv: Path) -> None:
     """Install binder/requirements.txt into ``venv``: from uv's cache when it holds them, else with pip.
 
@@ -83,7 +75,7 @@ def _install_binder_requirements(repo: Path, env: dict[str, str], venv: Path) ->
         text=True,
         timeout=900,
     )
-    if result.returncode != 0 and _OFFLINE.search(result.stderr):
+    if result.returncode != 0 and OFFLINE.search(result.stderr):
         pytest.skip(
             "needs the package registry to install binder/requirements.txt with pip (offline, "
             "and no uv cache holds them): " + result.stderr.strip().splitlines()[-1]
@@ -109,7 +101,7 @@ def test_postbuild_in_a_scratch_environment(tmp_path: Path, clean_env: dict[str,
 
     _install_binder_requirements(repo, env, venv)
     post = subprocess.run(["bash", "binder/postBuild"], cwd=repo, env=env, capture_output=True, text=True, timeout=900)
-    if post.returncode != 0 and _OFFLINE.search(post.stderr):
+    if post.returncode != 0 and OFFLINE.search(post.stderr):
         # Its editable install builds the course package in an isolated environment, with
         # setuptools from the registry, as on Binder.
         pytest.skip("needs the package registry: postBuild's `pip install -e` fetches its build backend (setuptools)")

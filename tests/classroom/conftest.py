@@ -17,7 +17,6 @@ from __future__ import annotations
 import grp
 import json
 import os
-import re
 import secrets
 import shutil
 import socket
@@ -35,7 +34,7 @@ import pytest
 
 from classroom.deploy import DeployError, Layout, choose_python, install
 from classroom.roster import GROUPS, Member, apply_roster, remove_accounts
-from tests.helpers import stop_process_group
+from tests.helpers import OFFLINE, stop_process_group
 from utils.paths import REPO_ROOT
 
 
@@ -184,10 +183,6 @@ def _wait_for(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> No
     pytest.fail(f"the hub did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-#: What pip and uv print when they cannot reach the package registry.
-_OFFLINE = re.compile(r"Temporary failure in name resolution|Network is unreachable|error resolving DNS|dns error")
-
-
 # Package scope: the hub, its users' servers and their kernels (about 1.5 GB resident after the
 # browser test) are stopped as soon as this folder's tests end, not at the end of `make test`,
 # where they sat beside every later test (a memory-limit test counted them as its own).
@@ -206,7 +201,7 @@ def classroom() -> Iterator[Classroom]:
         try:
             install(root, REPO_ROOT, log=lambda line: print(line, file=sys.stderr))
         except DeployError as err:
-            if _OFFLINE.search(str(err)):
+            if OFFLINE.search(str(err)):
                 # The classroom's environment is built on the system's Python (every account can run
                 # it), not the one .venv was made with; uv's cache holds its packages only once it has
                 # been built online.
