@@ -4,7 +4,8 @@
   the instructors' or the students' group (``classroom/roster.py`` makes both);
   instructors are the hub's admins.
 - Servers: ``LocalProcessSpawner``, each user's JupyterLab runs as that user,
-  from the classroom's shared environment.
+  from the classroom's shared environment, on a port of its own
+  (``classroom/spawner.py``: ``MLCHEM_HUB_SERVER_PORTS``, default 20000-29999).
 - Students start in their home folder; their first page is nbgitpuller's
   ``git-pull`` link, which brings the course into ``~/mlchem`` and merges
   every later update into their copy without overwriting their edits. Their
@@ -31,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classroom.deploy import Layout
 from classroom.roster import GROUPS
+from classroom.spawner import ClassroomSpawner
 
 c = get_config()  # noqa: F821  (injected by traitlets)
 
@@ -52,8 +54,9 @@ c.JupyterHub.authenticator_class = "pam"
 c.PAMAuthenticator.allowed_groups = set(GROUPS.values())
 c.PAMAuthenticator.admin_groups = {GROUPS["instructor"]}
 
-# One JupyterLab per user, as that user.
-c.JupyterHub.spawner_class = "localprocess"
+# One JupyterLab per user, as that user; ports handed out so that two servers started
+# together never get the same one (classroom/spawner.py explains).
+c.JupyterHub.spawner_class = ClassroomSpawner
 c.Spawner.cmd = [str(layout.venv / "bin" / "jupyterhub-singleuser")]
 c.Spawner.http_timeout = 60
 c.Spawner.start_timeout = 90

@@ -42,6 +42,7 @@ import psutil
 import pytest
 
 from classroom.deploy import COURSE_ID
+from classroom.spawner import DEFAULT_PORTS
 
 if TYPE_CHECKING:
     from tests.classroom.conftest import Classroom
@@ -339,6 +340,25 @@ def _processes_of(uid: int) -> list[psutil.Process]:
     return [p for p in psutil.process_iter(["uids"]) if p.info["uids"] and p.info["uids"].real == uid]
 
 
+def _listening_ports(uid: int) -> set[int]:
+    """The TCP ports ``uid``'s processes listen on."""
+    ports = set()
+    for proc in _processes_of(uid):
+        try:
+            connections = proc.net_connections(kind="tcp")
+        except psutil.NoSuchProcess:
+            continue
+        ports |= {c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN}
+    return ports
+
+
+def _hub_log_about(room: Classroom, users: list[str]) -> str:
+    """The hub's log lines that name one of ``users`` (for a failure's message)."""
+    log = room.layout.state / "hub.log"
+    lines = [line for line in log.read_text(errors="replace").splitlines() if any(u in line for u in users)]
+    return "\n".join(lines[-40:])
+
+
 def _memory_mb(uid: int) -> tuple[float, float]:
     """RSS and PSS (MB) summed over every process of ``uid``."""
     rss = pss = 0
@@ -392,6 +412,7 @@ def test_10_concurrent_spawns_through_the_api(classroom: Classroom, submitted: R
         spawn_wall = time.monotonic() - start
         time.sleep(2)  # let the servers settle before measuring
         memory = {u: _memory_mb(uid) for u, uid in uids.items()}
+        listening = {u: _listening_ports(uid) for u, uid in uids.items()}
     finally:
         polling.set()
         poller.join()
@@ -420,7 +441,14 @@ def test_10_concurrent_spawns_through_the_api(classroom: Classroom, submitted: R
         "api_latency_bound_s": API_LATENCY_BOUND_S,
     }
     assert max(spawn_seconds.values()) < SPAWN_BOUND_S
-    assert all(rss > 0 for rss, _ in memory.values()), memory
+    # Every server the hub calls ready is its user's own, alive, on a port of the classroom's range
+    # that no other server has (two servers handed one port: the second exits, and the hub takes the
+    # first one's answer for the second's; classroom/spawner.py).
+    dead = [u for u, (rss, _) in memory.items() if rss == 0]
+    assert not dead, f"ready, then no process left: {dead}\n{_hub_log_about(room, dead)}"
+    server_ports = {u: sorted(listening[u] & set(DEFAULT_PORTS)) for u in users}
+    assert all(len(p) == 1 for p in server_ports.values()), (server_ports, listening)
+    assert len({p[0] for p in server_ports.values()}) == len(users), server_ports
     assert not api_errors, api_errors
     assert max(latencies) < API_LATENCY_BOUND_S, f"the hub's API took {max(latencies):.2f} s to answer"
     assert not any(left.values()), {u: [p.pid for p in ps] for u, ps in left.items() if ps}
