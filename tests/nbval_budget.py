@@ -4,7 +4,7 @@ nbval starts one kernel per notebook (``IPyNbFile.setup``) and runs the cells as
 items. This plugin times that run from the kernel's start to the end of the
 last cell, samples the kernel's process tree (:class:`tests.notebook_budget.TreeSampler`)
 and, before nbval stops the kernel, asks it for its own peak memory
-(``getrusage``). So every notebook is executed once per ``make test``: nbval
+(``VmHWM``, and ``getrusage`` for its children). So every notebook is executed once per ``make test``: nbval
 checks its outputs, and the same run is held to the budget of
 :data:`tests.conftest.BUDGET_SECONDS` and :data:`tests.conftest.BUDGET_MIB`.
 

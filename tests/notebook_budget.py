@@ -4,9 +4,13 @@ Peak memory is of the kernel's whole process tree (the kernel and every process
 it started). Two measurements are combined, and the larger is reported:
 
 * the sum of the resident set sizes of the tree, sampled every 20 ms;
-* the kernel's own peak resident set plus that of its largest finished child,
-  as the kernel reports them through ``getrusage`` at the end. This catches
-  short spikes the sampler misses.
+* the kernel's own peak resident set (``VmHWM`` in ``/proc/self/status``) plus
+  that of its largest finished child (``getrusage``), as the kernel reports
+  them at the end. This catches short spikes the sampler misses.
+
+The kernel's own peak is read from ``VmHWM``, not from ``getrusage``: Linux
+carries a process's ``ru_maxrss`` over ``exec``, so a kernel started by a large
+process (nbval's, from pytest) would report its parent's peak as its own.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ from utils.resources import missing_settings
 
 RUSAGE_PROBE = """
 import json as _json, resource as _resource
-print("__BUDGET__" + _json.dumps({
-    "self_kib": _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss,
-    "children_kib": _resource.getrusage(_resource.RUSAGE_CHILDREN).ru_maxrss,
-}))
+with open("/proc/self/status") as _status:
+    print("__BUDGET__" + _json.dumps({
+        "self_kib": next(int(_l.split()[1]) for _l in _status if _l.startswith("VmHWM:")),
+        "children_kib": _resource.getrusage(_resource.RUSAGE_CHILDREN).ru_maxrss,
+    }))
 """
 
 

@@ -39,10 +39,14 @@ MUTANTS = {
     "gamma as a width (divides)": {
         "gaussian_kernel": KERNEL.format(body=SQ + "    return np.exp(-np.maximum(sq, 0.0) / gamma)")
     },
-    "python loop over pairs": {
+    # Correct values, but a loop, which the exercise rules out. A loop over rows, not over pairs: a double
+    # loop takes about 160 s in the QM9 part, and its verdict there would depend on the grader's
+    # per-cell time limit rather than on the answer (make grade's 60 s would end it, a student's kernel
+    # would not).
+    "python loop over rows": {
         "gaussian_kernel": KERNEL.format(
-            body="    K = np.empty((len(A), len(B)))\n    for i in range(len(A)):\n        for j in range(len(B)):\n"
-            "            K[i, j] = np.exp(-gamma * np.sum((A[i] - B[j]) ** 2))\n    return K"
+            body="    K = np.empty((len(A), len(B)))\n    for i in range(len(A)):\n"
+            "        K[i] = np.exp(-gamma * ((A[i] - B) ** 2).sum(axis=1))\n    return K"
         )
     },
     "lam forgotten": {
