@@ -5,12 +5,15 @@ On Binder and other container hosts ``os.cpu_count()`` reports the host's cores
 quota). Numerical libraries size their thread pools from the host count:
 OpenBLAS (numpy, scipy), OpenMP (scikit-learn's t-SNE, k-means, histogram
 gradient boosting) and MKL each start one thread per host core, the threads
-compete for the one or two cores of the quota, and OpenMP's idle threads
-busy-wait ("spin") for work, taking CPU time from everything else that runs.
+compete for the one or two cores of the quota, and idle OpenMP and OpenBLAS
+threads busy-wait ("spin") for work, taking CPU time from everything else that
+runs. Spinning costs most when the cores are shared: exercise 2 (many small
+linear solves) took 26-33 s beside lecture 07 on two cores and 11-13 s with
+OpenBLAS's threads sleeping as soon as they are idle, 6 s alone either way.
 
 :func:`cpu_quota` is the number of CPUs this process may use, and
 :func:`thread_settings` the environment variables that size the pools to it and
-make idle OpenMP threads sleep. The libraries read them when they are loaded, so
+make idle OpenMP and OpenBLAS threads sleep. The libraries read them when they are loaded, so
 they must be set before the kernel starts: ``binder/start`` and ``make lab`` do it
 with ``eval "$(python -m utils.resources)"``, which prints ``export`` lines for
 the variables that are not set already (a value someone set on purpose is kept, and
@@ -29,6 +32,10 @@ from pathlib import Path
 
 #: Thread-pool variables, each set to :func:`cpu_quota`: OpenMP, OpenBLAS, MKL.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+#: Idle threads sleep instead of spinning: OpenMP's passive wait policy, and OpenBLAS's
+#: shortest spin before sleeping (2**4 cycles; its default is 2**28, about 0.1 s).
+WAIT_SETTINGS = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
 
 
 def _cgroup_limit(root: Path) -> float | None:
@@ -97,18 +104,19 @@ def thread_settings(threads: int | None = None) -> dict[str, str]:
     -------
     dict of str to str
         ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` set
-        to ``threads``, and ``OMP_WAIT_POLICY=PASSIVE`` (idle OpenMP threads sleep
-        instead of spinning, so they leave the CPU to other work).
+        to ``threads``, and :data:`WAIT_SETTINGS` (idle OpenMP and OpenBLAS threads
+        sleep instead of spinning, so they leave the CPU to other work).
 
     Examples
     --------
-    >>> thread_settings(2)
-    {'OMP_NUM_THREADS': '2', 'OPENBLAS_NUM_THREADS': '2', 'MKL_NUM_THREADS': '2', 'OMP_WAIT_POLICY': 'PASSIVE'}
+    >>> thread_settings(2)  # doctest: +NORMALIZE_WHITESPACE
+    {'OMP_NUM_THREADS': '2', 'OPENBLAS_NUM_THREADS': '2', 'MKL_NUM_THREADS': '2',
+     'OMP_WAIT_POLICY': 'PASSIVE', 'OPENBLAS_THREAD_TIMEOUT': '4'}
     """
     n = cpu_quota() if threads is None else int(threads)
     if n < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
-    return {**dict.fromkeys(THREAD_VARIABLES, str(n)), "OMP_WAIT_POLICY": "PASSIVE"}
+    return {**dict.fromkeys(THREAD_VARIABLES, str(n)), **WAIT_SETTINGS}
 
 
 def missing_settings(environ: Mapping[str, str] | None = None, threads: int | None = None) -> dict[str, str]:
@@ -131,7 +139,7 @@ def missing_settings(environ: Mapping[str, str] | None = None, threads: int | No
     Examples
     --------
     >>> missing_settings({"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "ACTIVE"})
-    {'OPENBLAS_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
+    {'OPENBLAS_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'OPENBLAS_THREAD_TIMEOUT': '4'}
     """
     environ = os.environ if environ is None else environ
     if threads is None and environ.get("OMP_NUM_THREADS", "").isdigit() and int(environ["OMP_NUM_THREADS"]) > 0:
@@ -162,6 +170,7 @@ def export_lines(environ: Mapping[str, str] | None = None, threads: int | None =
     export OPENBLAS_NUM_THREADS=2
     export MKL_NUM_THREADS=2
     export OMP_WAIT_POLICY=PASSIVE
+    export OPENBLAS_THREAD_TIMEOUT=4
     """
     return [f"export {name}={value}" for name, value in missing_settings(environ, threads).items()]
 
