@@ -9,6 +9,9 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 from utils.paths import REPO_ROOT
 
@@ -36,6 +39,23 @@ OFFLINE = re.compile(
     r"|Failed to establish a new connection|Connection refused|No matching distribution found"
     r"|error resolving DNS|dns error"
 )
+
+
+def in_ci() -> bool:
+    """Whether this is a CI run: ``CI`` set to anything but ``0``/``false``/``no`` (``.ci/run`` sets ``CI=1``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(what: str, in_ci_hint: str = "", required: bool = False) -> NoReturn:
+    """Skip the test because ``what`` is missing here; in CI (or when ``required``) fail it instead.
+
+    On a developer's machine a missing tool or permission is a reason to skip;
+    in CI it means the machine is not what the tests must run on, and a skip
+    would pass a check that never happened. ``in_ci_hint`` says how CI gets it.
+    """
+    if in_ci() or required:
+        pytest.fail(what + (f"; {in_ci_hint}" if in_ci_hint else ""), pytrace=False)
+    pytest.skip(what + " (set CI=1 to make this a failure)")
 
 
 def copy_repo(dest: Path) -> Path:

@@ -34,7 +34,7 @@ import pytest
 
 from classroom.deploy import DeployError, Layout, choose_python, install
 from classroom.roster import GROUPS, Member, apply_roster, remove_accounts
-from tests.helpers import OFFLINE, stop_process_group
+from tests.helpers import OFFLINE, stop_process_group, unavailable
 from utils.paths import REPO_ROOT
 
 
@@ -43,10 +43,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "tests/classroom/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.classroom)
             item.add_marker(pytest.mark.slow)
-
-
-def _required() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def need_root() -> None:
@@ -62,10 +58,7 @@ def need_root() -> None:
     except Exception as err:
         problems.append(str(err))
     if problems:
-        message = "classroom tests need " + "; ".join(problems)
-        if _required():
-            pytest.fail(message + " (.ci/run runs as root and installs the rest)", pytrace=False)
-        pytest.skip(message)
+        unavailable("classroom tests need " + "; ".join(problems), ".ci/run runs as root and installs the rest")
 
 
 def _group_exists(name: str) -> bool:

@@ -32,7 +32,7 @@ import nbformat
 import psutil
 import pytest
 
-from tests.helpers import copy_repo, stop_process_group
+from tests.helpers import copy_repo, stop_process_group, unavailable
 from tests.test_exercises import _answers
 
 CHROMIUM = os.environ.get("MLCHEM_CHROMIUM", "/usr/bin/chromium")
@@ -58,16 +58,10 @@ def _need_browser() -> None:
     except ImportError:
         missing.append("the playwright package (requirements/test.txt)")
     if missing:
-        message = "browser tests need " + " and ".join(missing)
-        if _required():
-            pytest.fail(message + "; .ci/run installs them", pytrace=False)
-        pytest.skip(message + " (set CI=1 to make this a failure)")
-
-
-def _required() -> bool:
-    """In CI and for `make screenshots` a missing browser is an error, not a reason to skip."""
-    ci = os.environ.get("CI", "").strip().lower()
-    return ci not in ("", "0", "false", "no") or bool(SCREENSHOT_DIR)
+        # In CI and for `make screenshots` a missing browser is an error, not a reason to skip.
+        unavailable(
+            "browser tests need " + " and ".join(missing), ".ci/run installs them", required=bool(SCREENSHOT_DIR)
+        )
 
 
 @dataclass

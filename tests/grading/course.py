@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import shutil
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -55,10 +57,40 @@ def copy_helpers(root: Path, folders: tuple[str, ...] = ("utils", "data")) -> No
         shutil.copytree(REPO_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
 
 
-def make_course(root: Path) -> Path:
-    """A course folder with the repo's nbgrader config and ``utils/``, and the toy assignment."""
+@functools.cache
+def _empty_gradebook() -> bytes:
+    from nbgrader.api import Gradebook
+
+    from grading.pipeline import _tools_on_path
+
+    with tempfile.TemporaryDirectory(prefix="mlchem-gradebook-") as tmp, _tools_on_path():
+        gb = Gradebook(f"sqlite:///{tmp}/gradebook.db")
+        gb.close()
+        gb.engine.dispose()
+        return (Path(tmp) / "gradebook.db").read_bytes()
+
+
+def add_gradebook(root: Path) -> None:
+    """Give the course at ``root`` an empty nbgrader gradebook (no assignment, no student).
+
+    A real course has one from its first ``make release`` on; grading
+    registers the assignment in it. nbgrader stamps a new gradebook with its
+    schema version by running ``alembic`` in a subprocess, seconds per course:
+    the empty one is made once per test process and copied.
+    """
+    (root / "gradebook.db").write_bytes(_empty_gradebook())
+
+
+def make_course(root: Path, gradebook: bool = False) -> Path:
+    """A course folder with the repo's nbgrader config and ``utils/``, and the toy assignment.
+
+    With ``gradebook`` the course starts with an empty gradebook
+    (:func:`add_gradebook`); without, the first grading run creates it.
+    """
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    if gradebook:
+        add_gradebook(root)
     copy_helpers(root, ("utils",))
     (root / "solutions" / "toy").mkdir(parents=True)
     nbformat.write(source_notebook(), root / "solutions" / "toy" / "toy.ipynb")
@@ -114,9 +146,9 @@ CHECKED_TEST_FLOAT = (
 )
 
 
-def make_checked_course(root: Path) -> Path:
+def make_checked_course(root: Path, gradebook: bool = False) -> Path:
     """The toy course with value checks through the course's ``utils.checks``, in its own utils copy."""
-    make_course(root)
+    make_course(root, gradebook)
     nb = source_notebook()
     nb.cells[2].source = CHECKED_TEST_ADD
     nb.cells[3].source = CHECKED_TEST_FLOAT

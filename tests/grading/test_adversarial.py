@@ -11,23 +11,22 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grading import sandbox
 from grading.execute import Limits
 from grading.pipeline import grade_assignment
 from tests.grading.course import checked_student, make_checked_course, submit
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not sandbox.bwrap_works(), reason="bubblewrap cannot create namespaces here"),
-]
+pytestmark = pytest.mark.slow
 
 GOOD = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return a - b\n"
 MARK = "mlchem_adversary_marker"  # in every process a hostile submission leaves behind
 
 
-def attacks(port: int, root: Path) -> dict[str, tuple[str, float, set[str]]]:
-    """student -> (answer cell source, expected score, flags that must be present)."""
+def attacks(port: int, root: Path, mark: str = MARK) -> dict[str, tuple[str, float, set[str]]]:
+    """student -> (answer cell source, expected score, flags that must be present).
+
+    ``mark`` is in the command line of the process ``lingering_process`` leaves behind.
+    """
     return {
         "control_good": (GOOD, 3, set()),
         "control_wrong": (WRONG, 0, set()),
@@ -100,7 +99,7 @@ def attacks(port: int, root: Path) -> dict[str, tuple[str, float, set[str]]]:
         ),
         "lingering_process": (
             GOOD
-            + f"import subprocess\nsubprocess.Popen(['/bin/sh', '-c', 'sleep 600 # {MARK}'], start_new_session=True)\n",
+            + f"import subprocess\nsubprocess.Popen(['/bin/sh', '-c', 'sleep 600 # {mark}'], start_new_session=True)\n",
             3,
             set(),
         ),
@@ -125,7 +124,7 @@ def attacks(port: int, root: Path) -> dict[str, tuple[str, float, set[str]]]:
 
 
 @pytest.fixture(scope="module")
-def battle(tmp_path_factory: pytest.TempPathFactory):
+def battle(tmp_path_factory: pytest.TempPathFactory, sandbox_works: None):
     requests: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -139,7 +138,7 @@ def battle(tmp_path_factory: pytest.TempPathFactory):
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    root = make_checked_course(tmp_path_factory.mktemp("adversarial") / "c")
+    root = make_checked_course(tmp_path_factory.mktemp("adversarial") / "c", gradebook=True)
     cases = attacks(server.server_port, root)
     for student, (answer, _score, _flags) in cases.items():
         submit(root, student, checked_student(answer))
@@ -192,7 +191,7 @@ def test_gradebook_only_holds_pipeline_grades(battle) -> None:
 def test_without_sandbox_grading_works_and_says_so(tmp_path: Path) -> None:
     import io
 
-    root = make_checked_course(tmp_path / "c")
+    root = make_checked_course(tmp_path / "c", gradebook=True)
     submit(root, "good", checked_student(GOOD))
     report = io.StringIO()
     summary = grade_assignment(root, "toy", workers=1, limits=Limits(cell_timeout=8, sandbox=False), out=report)

@@ -232,22 +232,14 @@ def test_moodle_worksheet_gives_times_lateness_and_email(tmp_path: Path) -> None
         collect_zip(root, "toy", archive, worksheet=archive)
 
 
-@pytest.mark.slow  # runs nbgrader or a notebook: not in make test-fast
-def test_make_collect_reports_bad_input(tmp_path: Path) -> None:
+def test_make_collect_says_its_usage_and_passes_its_arguments() -> None:
     result = subprocess.run(
-        ["make", "--no-print-directory", "collect", "ASSIGNMENT=toy"], cwd=REPO_ROOT, capture_output=True, text=True
-    )
-    assert result.returncode != 0 and "usage: make collect" in result.stderr
-    root = make_course(tmp_path / "c")
-    not_zip = tmp_path / "x.zip"
-    not_zip.write_text("hello")
-    result = subprocess.run(
-        [sys.executable, "-m", "grading", "--root", str(root), "collect", "toy", str(not_zip)],
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "collect", "ASSIGNMENT=toy"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
     )
-    assert result.returncode != 0 and "is not a zip archive" in result.stderr
+    assert result.returncode != 0 and "usage: make collect" in result.stderr
     dry = subprocess.run(
         [
             "make",
@@ -264,3 +256,17 @@ def test_make_collect_reports_bad_input(tmp_path: Path) -> None:
         text=True,
     )
     assert '-m grading collect "ex01_ridge" "dl.zip"  --worksheet "sheet.csv"' in dry.stdout, dry.stdout
+
+
+@pytest.mark.slow  # starts `python -m grading` (its imports take seconds): not in make test-fast
+def test_collect_reports_a_file_that_is_not_a_zip(tmp_path: Path) -> None:
+    root = make_course(tmp_path / "c")
+    not_zip = tmp_path / "x.zip"
+    not_zip.write_text("hello")
+    result = subprocess.run(
+        [sys.executable, "-m", "grading", "--root", str(root), "collect", "toy", str(not_zip)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0 and "is not a zip archive" in result.stderr

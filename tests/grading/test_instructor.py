@@ -240,7 +240,7 @@ def test_every_student_gets_a_page_and_a_row_in_the_formgrader(tmp_path: Path) -
 
     from grading.pipeline import feedback_config
 
-    root = make_course(tmp_path / "c")
+    root = make_course(tmp_path / "c", gradebook=True)
     submit(root, "good", student_notebook(GOOD))
     submit(root, "bad_json", '{"cells": [\n\n    {"cell_type": code}]}')
     submit(root, "missing", None)

@@ -23,7 +23,7 @@ import pytest
 from grading import sandbox
 from grading.execute import Limits
 from grading.pipeline import grade_assignment
-from tests.grading.course import copy_helpers, make_course, student_notebook, submit
+from tests.grading.course import add_gradebook, copy_helpers, make_course, student_notebook, submit
 from utils.paths import REPO_ROOT
 
 GOOD = "def add(a, b):\n    return a + b\n"
@@ -34,10 +34,6 @@ SHARED = (
     "for i in range(0, len(m), len(chunk)):\n    m[i:i + len(chunk)] = chunk\n"
 )
 TOY_LIMITS = Limits(cell_timeout=4, notebook_timeout=60, memory_bytes=600 * 2**20, interrupt_grace=3)
-
-needs_prlimit = pytest.mark.skipif(
-    shutil.which("prlimit") is None, reason="prlimit (util-linux) is missing: kernels get no data-segment limit"
-)
 
 # student -> (answer cell, expected score, exact flags, text every message must contain)
 TOY = {
@@ -85,7 +81,7 @@ def test_kernelspec_limits_data_and_interrupts_by_message(tmp_path: Path) -> Non
 
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, str]]]:
-    root = make_course(tmp_path_factory.mktemp("limits") / "c")
+    root = make_course(tmp_path_factory.mktemp("limits") / "c", gradebook=True)
     for student, (answer, *_rest) in TOY.items():
         submit(root, student, student_notebook(answer))
     grade_assignment(root, "toy", workers=2, limits=TOY_LIMITS)
@@ -99,9 +95,8 @@ def _notes(root: Path, student: str, cell: int) -> list[tuple[str, str]]:
 
 
 @pytest.mark.slow
-@needs_prlimit
 @pytest.mark.parametrize("student", sorted(TOY))
-def test_each_limit_costs_only_its_cell(toy, student: str) -> None:
+def test_each_limit_costs_only_its_cell(prlimit_works: None, toy, student: str) -> None:
     root, rows = toy
     _answer, score, flags, message = TOY[student]
     row = rows[student]
@@ -111,8 +106,7 @@ def test_each_limit_costs_only_its_cell(toy, student: str) -> None:
 
 
 @pytest.mark.slow
-@needs_prlimit
-def test_the_cell_says_which_limit_it_hit(toy) -> None:
+def test_the_cell_says_which_limit_it_hit(prlimit_works: None, toy) -> None:
     root, _rows = toy
     assert _notes(root, "sleeps", 1) == [
         ("KeyboardInterrupt", ""),
@@ -169,8 +163,7 @@ class _PeakRss(threading.Thread):
 
 
 @pytest.mark.slow
-@needs_prlimit
-def test_eight_gigabytes_in_an_answer_cell_cost_nothing(tmp_path: Path) -> None:
+def test_eight_gigabytes_in_an_answer_cell_cost_nothing(prlimit_works: None, tmp_path: Path) -> None:
     from nbgrader.api import Gradebook
 
     root = tmp_path / "c"
@@ -178,6 +171,7 @@ def test_eight_gigabytes_in_an_answer_cell_cost_nothing(tmp_path: Path) -> None:
     shutil.copy(REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
     shutil.copytree(REPO_ROOT / "solutions" / "ex01_ridge", root / "solutions" / "ex01_ridge")
     copy_helpers(root)
+    add_gradebook(root)
     folders = {"control": None, "hog": "ridge_closed_form"}
     for student, hog_in in folders.items():
         folder = root / "submitted" / student / "ex01_ridge"

@@ -22,8 +22,6 @@ GOOD = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return a - b\n"
 LIMITS = Limits(cell_timeout=4, notebook_timeout=40, output_bytes_per_cell=64 * 1024)
 
-pytestmark = pytest.mark.slow
-
 
 def _v3(nb: nbformat.NotebookNode) -> str:
     return nbformat.writes(nbformat.convert(copy.deepcopy(nb), 3), version=3)
@@ -126,14 +124,28 @@ CASES = {
         {"timeout"},
         "time limit",
     ),
+    # passes the visible test (1 + 2 = 3), fails the hidden one (-5 + 5 = 0)
+    "hidden_failure": (
+        student_notebook("def add(a, b):\n    return 3 if (a, b) == (1, 2) else a * b + 0.0\n"),
+        0,
+        set(),
+        "",
+    ),
+    # collected from nbgrader's exchange: EXCHANGE_FILES beside the notebook
+    "from_exchange": (student_notebook(GOOD), 3, set(), ""),
 }
+#: What `nbgrader collect` leaves beside a notebook it collects from the exchange.
+EXCHANGE_FILES = {"timestamp.txt": "2026-12-01 14:27:31.123456 UTC", "submission_secret.txt": "0123456789abcdef"}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, dict[str, str]], float]:
-    root = make_course(tmp_path_factory.mktemp("course"))
+    """Every submission of CASES graded in one run (the tests below only read its results)."""
+    root = make_course(tmp_path_factory.mktemp("course"), gradebook=True)
     for student, (content, *_rest) in CASES.items():
         submit(root, student, content, name="toy-Copy1.ipynb" if student == "renamed" else "toy.ipynb")
+    for name, text in EXCHANGE_FILES.items():
+        (root / "submitted" / "from_exchange" / "toy" / name).write_text(text)
     start = time.monotonic()
     summary = grade_assignment(root, "toy", workers=2, limits=LIMITS)
     seconds = time.monotonic() - start
@@ -142,6 +154,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, di
     return root, rows, seconds
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("student", sorted(CASES))
 def test_each_submission_gets_its_exact_outcome(graded, student: str) -> None:
     _root, rows, _ = graded
@@ -165,6 +178,7 @@ def test_each_submission_gets_its_exact_outcome(graded, student: str) -> None:
     assert message in row["message"], row
 
 
+@pytest.mark.slow
 def test_correct_submissions_are_unaffected_by_broken_ones(graded) -> None:
     root, rows, seconds = graded
     print(f"\n{len(CASES)} submissions graded in {seconds:.1f} s with 2 workers")
@@ -177,6 +191,7 @@ def test_correct_submissions_are_unaffected_by_broken_ones(graded) -> None:
         assert sorted(s.student.id for s in subs) == sorted(CASES)  # one each, no duplicates
 
 
+@pytest.mark.slow
 def test_feedback_never_shows_hidden_tests(graded) -> None:
     root, rows, _ = graded
     pages = list((root / "feedback").glob("*/toy/toy.html"))
@@ -192,6 +207,7 @@ def test_feedback_never_shows_hidden_tests(graded) -> None:
     assert "SECRET_HIDDEN_MARKER" not in correct_but_hidden_fail
 
 
+@pytest.mark.slow
 def test_formgrader_lists_and_flags_every_submission(graded) -> None:
     from nbgrader.apps import NbGraderAPI
 
@@ -206,20 +222,19 @@ def test_formgrader_lists_and_flags_every_submission(graded) -> None:
         assert listed[student]["flagged"] == bool(row["flags"]), (student, row["flags"])
 
 
-def test_hidden_failure_gets_one_message(tmp_path: Path) -> None:
-    root = make_course(tmp_path / "c")
-    # passes the visible test (1 + 2 = 3), fails the hidden one (-5 + 5 = 0)
-    submit(root, "sly", student_notebook("def add(a, b):\n    return 3 if (a, b) == (1, 2) else a * b + 0.0\n"))
-    grade_assignment(root, "toy", workers=1, limits=LIMITS)
-    html = (root / "feedback" / "sly" / "toy" / "toy.html").read_text()
+@pytest.mark.slow
+def test_hidden_failure_gets_one_message(graded) -> None:
+    root, _rows, _ = graded
+    html = (root / "feedback" / "hidden_failure" / "toy" / "toy.html").read_text()
     assert "the hidden tests of &#39;test_add&#39; failed" in html or "the hidden tests of 'test_add' failed" in html
     assert "SECRET_HIDDEN_MARKER" not in html
 
 
+@pytest.mark.slow
 def test_rerun_keeps_manual_grades_and_is_idempotent(tmp_path: Path) -> None:
     from nbgrader.api import Gradebook
 
-    root = make_course(tmp_path / "c")
+    root = make_course(tmp_path / "c", gradebook=True)
     submit(root, "alice", student_notebook(GOOD))
     grade_assignment(root, "toy", workers=1, limits=LIMITS)
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
@@ -241,6 +256,7 @@ def test_rerun_keeps_manual_grades_and_is_idempotent(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_killed_batch_can_be_rerun_to_completion(tmp_path: Path) -> None:
     import os
     import shutil
@@ -298,7 +314,8 @@ def test_unknown_assignment_and_no_submissions_are_clear_errors(tmp_path: Path) 
         grade_assignment(root, "toy")
 
 
-def test_a_submission_collected_from_the_exchange_is_autograded_and_its_feedback_releasable(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_submission_collected_from_the_exchange_is_autograded_and_its_feedback_releasable(graded) -> None:
     """`nbgrader collect` leaves timestamp.txt and submission_secret.txt beside the notebook: the
     formgrader must count the submission as autograded (its timestamp is in the gradebook), and
     `nbgrader release_feedback` must find both files beside the feedback page."""
@@ -306,19 +323,18 @@ def test_a_submission_collected_from_the_exchange_is_autograded_and_its_feedback
 
     from grading.pipeline import feedback_config
 
-    root = make_course(tmp_path / "c")
-    folder = submit(root, "alice", student_notebook(GOOD)).parent
-    (folder / "timestamp.txt").write_text("2026-12-01 14:27:31.123456 UTC")
-    (folder / "submission_secret.txt").write_text("0123456789abcdef")
-    grade_assignment(root, "toy", workers=1, limits=LIMITS)
+    root, rows, _ = graded
     api = NbGraderAPI(config=feedback_config(str(root)))
-    assert api.get_autograded_students("toy") == {"alice"}
-    submission = api.get_submission("toy", "alice")
+    # every submission, the one with a time (from the exchange) and those without one
+    assert api.get_autograded_students("toy") == set(rows)
+    submission = api.get_submission("toy", "from_exchange")
     assert submission["autograded"] and submission["timestamp"].startswith("2026-12-01T14:27:31.123456")
-    for name in ("timestamp.txt", "submission_secret.txt"):
-        assert (root / "feedback" / "alice" / "toy" / name).read_text() == (folder / name).read_text()
+    folder = root / "submitted" / "from_exchange" / "toy"
+    for name in EXCHANGE_FILES:
+        assert (root / "feedback" / "from_exchange" / "toy" / name).read_text() == (folder / name).read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_grading_after_a_kernel_ran_in_the_grading_process(tmp_path: Path) -> None:
     """Workers are forked: one that inherited the parent's event loop used to spin forever at 100 % CPU."""
@@ -326,7 +342,7 @@ def test_grading_after_a_kernel_ran_in_the_grading_process(tmp_path: Path) -> No
 
     from grading import execute, sandbox
 
-    root = make_course(tmp_path / "course")
+    root = make_course(tmp_path / "course", gradebook=True)
     workdir = tmp_path / "in_process"
     workdir.mkdir()
     sandbox.prepare(workdir, root)

@@ -2,35 +2,61 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import psutil
 import pytest
 
-from grading import pool, sandbox
+from grading import pool
 from grading.execute import Limits, run
 from grading.pipeline import grade_assignment
 from tests.grading.course import checked_student, make_checked_course, make_course, student_notebook, submit
 from utils.paths import REPO_ROOT
-
-pytestmark = pytest.mark.slow
 
 GOOD = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return a - b\n"
 LIMITS = Limits(cell_timeout=20, notebook_timeout=60)
 
 
-def _scratch_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("mlchem-grade-*"))
+@contextlib.contextmanager
+def _own_tmp() -> Iterator[Path]:
+    """A system temp folder of the caller's own, for the scratch folders of the runs it starts.
+
+    Other grading runs on the machine (other tests, other sessions) leave theirs
+    in the shared one: there "no folder outlives the run" would count theirs.
+    Short, as kernel sockets live in it. In-process runs and their forked
+    workers find it through ``tempfile``, ``python -m grading`` through ``TMPDIR``.
+    """
+    path = Path(tempfile.mkdtemp(prefix="mlt"))
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(tempfile, "tempdir", str(path))
+            mp.setenv("TMPDIR", str(path))
+            yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def own_tmp() -> Iterator[Path]:
+    with _own_tmp() as path:
+        yield path
+
+
+def _scratch_folders(tmp: Path) -> set[Path]:
+    return set(tmp.glob("mlchem-grade-*"))
 
 
 def _kernels_in(folders: set[Path]) -> list[psutil.Process]:
@@ -47,6 +73,7 @@ def _kernels_in(folders: set[Path]) -> list[psutil.Process]:
     return found
 
 
+@pytest.mark.slow
 def test_a_spare_is_handed_out_once(tmp_path: Path) -> None:
     root = make_course(tmp_path / "course")
     pool.launch_spare(root, LIMITS)
@@ -62,6 +89,7 @@ def test_a_spare_is_handed_out_once(tmp_path: Path) -> None:
     assert not second.workdir.exists() and not second.alive()
 
 
+@pytest.mark.slow
 def test_a_spare_made_for_other_settings_is_not_used(tmp_path: Path) -> None:
     root = make_course(tmp_path / "course")
     pool.launch_spare(root, LIMITS)
@@ -75,6 +103,7 @@ def test_a_spare_made_for_other_settings_is_not_used(tmp_path: Path) -> None:
         other.close()
 
 
+@pytest.mark.slow
 def test_preloading_imports_but_binds_no_name(tmp_path: Path) -> None:
     root = make_course(tmp_path / "course")
     shown = {}
@@ -132,9 +161,9 @@ LOOKS_FOR_TRACES = (
 )
 
 
-@pytest.mark.skipif(not sandbox.bwrap_works(), reason="bubblewrap cannot create namespaces here")
-def test_nothing_of_one_submission_is_seen_by_the_next(tmp_path: Path) -> None:
-    root = make_course(tmp_path / "course")
+@pytest.mark.slow
+def test_nothing_of_one_submission_is_seen_by_the_next(sandbox_works: None, tmp_path: Path) -> None:
+    root = make_course(tmp_path / "course", gradebook=True)
     # One worker: b and c get the spares launched while a (then b) ran.
     submit(root, "a_leaves", student_notebook(LEAVES_TRACES))
     submit(root, "b_looks", student_notebook(LOOKS_FOR_TRACES))
@@ -152,78 +181,108 @@ def _printed(root: Path, student: str) -> str:
     return "".join(str(o.get("text", o.get("evalue", ""))) for o in nb.cells[1].outputs)
 
 
-def test_grading_with_the_pool_equals_grading_without(tmp_path: Path) -> None:
-    answers = {
-        "good": GOOD,
-        "wrong": WRONG,
-        "raises": "def add(a, b):\n    raise ValueError('no')\n",
-        "imports": "import numpy as np\ndef add(a, b):\n    return float(np.add(a, b))\n",
-        "half": "def add(a, b):\n    return a + b if isinstance(a, int) else 0.0\n",
-    }
-    results = {}
+ANSWERS = {
+    "good": GOOD,
+    "wrong": WRONG,
+    "raises": "def add(a, b):\n    raise ValueError('no')\n",
+    "imports": "import numpy as np\ndef add(a, b):\n    return float(np.add(a, b))\n",
+    "half": "def add(a, b):\n    return a + b if isinstance(a, int) else 0.0\n",
+}
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, dict]:
+    """ANSWERS graded with the pool and without (use_pool -> what the run left), each in its own temp folder.
+
+    Before the run with the pool this process launches a spare of its own (its
+    workers are forked from it), and a spy notes every slot a worker opens.
+    """
+    runs: dict[bool, dict] = {}
     for use_pool in (True, False):
-        root = make_checked_course(tmp_path / f"pool-{use_pool}")
-        for student, answer in answers.items():
+        root = make_checked_course(tmp_path_factory.mktemp(f"pool-{use_pool}") / "c", gradebook=True)
+        slots = root.parent / "slots.txt"  # the workers' spy writes here: their memory is not this process's
+        for student, answer in ANSWERS.items():
             submit(root, student, checked_student(answer))
-        summary = grade_assignment(root, "toy", workers=2, limits=LIMITS, out=open(os.devnull, "w"), use_pool=use_pool)
-        autograded = {
-            s: [
-                (c.get("execution_count"), SCRATCH.sub("<scratch>", json.dumps(c.get("outputs"))))
-                for c in nbformat.read(root / "autograded" / s / "toy" / "toy.ipynb", as_version=4).cells
-            ]
-            for s in answers
-        }
-        results[use_pool] = ({r["student_id"]: r for r in summary.rows}, autograded)
-    assert results[True][0] == results[False][0]
-    assert results[True][1] == results[False][1]
+        with _own_tmp() as tmp:
+            parents = None
+            if use_pool:
+                pool.launch_spare(root, LIMITS)  # this process now has a spare, and a finaliser for it
+                parents = pool._SPARE
+            before = _scratch_folders(tmp)
+            original = pool.open_slot
+
+            def spy(*args, _original=original, _slots=slots, **kwargs):
+                slot = _original(*args, **kwargs)
+                with _slots.open("a") as handle:
+                    handle.write(f"{slot.workdir}\n")
+                return slot
+
+            pool.open_slot = spy  # the workers are forked from this process: they inherit the spy
+            try:
+                summary = grade_assignment(
+                    root, "toy", workers=2, limits=LIMITS, out=open(os.devnull, "w"), use_pool=use_pool
+                )
+                left = _scratch_folders(tmp) - before
+                seen = {Path(line) for line in slots.read_text().splitlines()} if slots.exists() else set()
+                runs[use_pool] = {
+                    "rows": {r["student_id"]: r for r in summary.rows},
+                    "autograded": {
+                        s: [
+                            (c.get("execution_count"), SCRATCH.sub("<scratch>", json.dumps(c.get("outputs"))))
+                            for c in nbformat.read(root / "autograded" / s / "toy" / "toy.ipynb", as_version=4).cells
+                        ]
+                        for s in ANSWERS
+                    },
+                    "slots": seen,
+                    "left": left,
+                    "kernels": _kernels_in(seen | left),
+                    "parents_spare": parents is not None and parents.alive() and parents.workdir.is_dir(),
+                }
+            finally:
+                pool.open_slot = original
+                pool.discard_spare()
+    return runs
+
+
+@pytest.mark.slow
+def test_grading_with_the_pool_equals_grading_without(two_runs) -> None:
+    assert two_runs[True]["rows"] == two_runs[False]["rows"]
+    assert two_runs[True]["autograded"] == two_runs[False]["autograded"]
 
 
 #: A submission's scratch folder, the one thing that differs between two gradings of it.
 SCRATCH = re.compile(r"mlchem-grade-\d+-\w+")
 
 
-def test_no_kernel_or_folder_outlives_grading(tmp_path: Path) -> None:
-    root = make_course(tmp_path / "course")
-    for i in range(5):
-        submit(root, f"s{i}", student_notebook(GOOD))
-    before = _scratch_folders()
-    seen: set[Path] = set()
-    original = pool.open_slot
-
-    def spy(*args, **kwargs):
-        slot = original(*args, **kwargs)
-        seen.add(slot.workdir)
-        return slot
-
-    pool.open_slot = spy  # the workers are forked from this process: they inherit the spy
-    try:
-        grade_assignment(root, "toy", workers=2, limits=LIMITS, out=open(os.devnull, "w"))
-    finally:
-        pool.open_slot = original
-    assert not _scratch_folders() - before, "every folder of the run is removed"
-    assert not _kernels_in(seen | (_scratch_folders() - before))
+@pytest.mark.slow
+def test_no_kernel_or_folder_outlives_grading(two_runs) -> None:
+    for use_pool, result in two_runs.items():
+        assert result["slots"], "the spy saw the workers' slots"
+        assert not result["left"], ("every folder of the run is removed", use_pool)
+        assert not result["kernels"], use_pool
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl-c", "killed"])
-def test_no_kernel_outlives_an_interrupted_run(tmp_path: Path, how: str) -> None:
-    root = make_course(tmp_path / "course")
+def test_no_kernel_outlives_an_interrupted_run(own_tmp: Path, tmp_path: Path, how: str) -> None:
+    root = make_course(tmp_path / "course", gradebook=True)
     for i in range(8):
         submit(root, f"s{i}", student_notebook(GOOD + "import time\ntime.sleep(3)\n"))
-    before = _scratch_folders()
+    before = _scratch_folders(own_tmp)
     proc = subprocess.Popen(
         [sys.executable, "-m", "grading", "--root", str(root), "grade", "toy", "--workers", "2"],
         cwd=REPO_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
-    )
+    )  # its scratch folders go to own_tmp (TMPDIR)
     try:
         kernels: list[psutil.Process] = []
         deadline = time.monotonic() + 120
         # Wait until both workers have a kernel and a spare running.
         while len(kernels) < 4 and time.monotonic() < deadline:
             time.sleep(0.5)
-            kernels = _kernels_in(_scratch_folders() - before)
+            kernels = _kernels_in(_scratch_folders(own_tmp) - before)
         assert len(kernels) >= 4, "the run never had its kernels and spares running"
         if how == "ctrl-c":
             os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends to the whole run
@@ -246,17 +305,9 @@ def _alive(proc: psutil.Process) -> bool:
         return False
 
 
-def test_a_spare_of_the_grading_process_is_not_inherited_by_its_workers(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_a_spare_of_the_grading_process_is_not_inherited_by_its_workers(two_runs) -> None:
     """Workers are forked: they must neither use the parent's spare nor skip registering their own clean-up."""
-    root = make_course(tmp_path / "course")
-    for i in range(3):
-        submit(root, f"s{i}", student_notebook(GOOD))
-    pool.launch_spare(root, LIMITS)  # this process now has a spare, and a finaliser for it
-    parents = pool._SPARE
-    try:
-        before = _scratch_folders()
-        grade_assignment(root, "toy", workers=1, limits=LIMITS, out=open(os.devnull, "w"))
-        assert not _scratch_folders() - before, "a worker's spare outlived it"
-        assert parents is not None and parents.alive() and parents.workdir.is_dir(), "a worker used the parent's spare"
-    finally:
-        pool.discard_spare()
+    pooled = two_runs[True]  # the run that started with a spare of this process's own
+    assert not pooled["left"], "a worker's spare outlived it"
+    assert pooled["parents_spare"], "a worker used the parent's spare"
