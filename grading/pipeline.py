@@ -19,21 +19,18 @@ run: :mod:`grading.lock`.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime
 import functools
-import io
-import logging
 import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -342,50 +339,26 @@ def _feedback_one(root: str, assignment: str, student: str) -> str | None:
 
 
 def ensure_assignment_in_gradebook(root: Path, assignment: str) -> None:
-    """Register the assignment's cells in the gradebook (without touching exercises/).
-
-    nbgrader's ``generate_assignment`` (its converter, with ``--force``), run in
-    this process, which has imported nbgrader already: as a command it took
-    seconds of CPU time per run to import nbgrader again. The student version
-    it writes goes to a scratch folder. Its warnings and errors go into the
-    error message only, as ``--quiet`` left them on its stderr.
-    """
-    from nbgrader.converters import GenerateAssignment
-    from nbgrader.coursedir import CourseDirectory
-
-    log = logging.Logger("grading.generate_assignment", logging.WARNING)  # no parent: nothing reaches the terminal
-    messages = io.StringIO()
-    log.addHandler(logging.StreamHandler(messages))
-    with scratch("release") as release, _tools_on_path():
-        config = course_config(str(root))
-        config.CourseDirectory.release_directory = release
-        coursedir = CourseDirectory(config=config)
-        coursedir.assignment_id = assignment
-        converter = GenerateAssignment(coursedir=coursedir, config=config, log=log)
-        converter.force = True
-        converter.create_assignment = True
-        try:
-            converter.start()  # it changes into the course root, and back
-        except Exception as err:  # nbgrader's own NbGraderException, or whatever it did not expect
-            details = f"{messages.getvalue()}{type(err).__name__}: {err}"
-            raise SystemExit(f"error: nbgrader could not register {assignment}:\n{details[-2000:]}") from err
-
-
-@contextlib.contextmanager
-def _tools_on_path() -> Iterator[None]:
-    """This environment's bin folder first on PATH for a while (see :func:`tool_env`).
-
-    nbgrader runs ``alembic``, found through PATH, when it creates a gradebook.
-    """
-    before = os.environ.get("PATH")
-    os.environ["PATH"] = tool_env()["PATH"]
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("PATH", None)
-        else:
-            os.environ["PATH"] = before
+    """Register the assignment's cells in the gradebook (without touching exercises/)."""
+    with scratch("release") as release:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "nbgrader",
+                "generate_assignment",
+                assignment,
+                "--force",
+                "--quiet",
+                f"--CourseDirectory.release_directory={release}",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env=tool_env(),
+        )
+    if result.returncode != 0:
+        raise SystemExit(f"error: nbgrader could not register {assignment}:\n{result.stderr[-2000:]}")
 
 
 def save(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -57,13 +60,29 @@ def copy_helpers(root: Path, folders: tuple[str, ...] = ("utils", "data")) -> No
         shutil.copytree(REPO_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
 
 
+@contextlib.contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    """Set environment variables for a while."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @functools.cache
 def _empty_gradebook() -> bytes:
     from nbgrader.api import Gradebook
 
-    from grading.pipeline import _tools_on_path
+    from grading.pipeline import tool_env
 
-    with tempfile.TemporaryDirectory(prefix="mlchem-gradebook-") as tmp, _tools_on_path():
+    # nbgrader runs ``alembic``, found through PATH, when it creates a gradebook.
+    with tempfile.TemporaryDirectory(prefix="mlchem-gradebook-") as tmp, _environ(PATH=tool_env()["PATH"]):
         gb = Gradebook(f"sqlite:///{tmp}/gradebook.db")
         gb.close()
         gb.engine.dispose()
