@@ -115,7 +115,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     tr = terminalreporter
     limits = f"limit {BUDGET_SECONDS:.0f} s, {BUDGET_MIB:.0f} MiB"
-    tr.section(f"notebook budget (nbval's run, beside the other tests; {limits})")
+    tr.section(f"notebook budget (nbval's run; {limits})")
     width = max(len(name) for name, _, _ in _rows)
     tr.write_line(f"{'notebook':<{width}}  {'time / s':>9}  {'peak / MiB':>10}  verdict")
     for name, seconds, mib in sorted(_rows):
