@@ -97,18 +97,20 @@ def test_two_canvas_students_with_one_name_get_two_folders(tmp_path: Path) -> No
     assert read_records(root, "toy")["doejane-55555"].canvas_user_id == "55555"
 
 
+def _grading(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m grading --root <root> <args>``, as ``make`` runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "grading", "--root", str(root), *args], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+
+
 def test_unknown_assignment_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     root = make_course(tmp_path / "c")
     archive = _archive(tmp_path / "dl.zip", ["doejane_12345_67890_toy.ipynb"])
     with pytest.raises(SystemExit, match=r"no assignment 'toyy'.*Known assignments: toy\. Did you mean toy\?"):
         collect_zip(root, "toyy", archive)
     assert not (root / "submitted").exists()
-    result = subprocess.run(
-        [sys.executable, "-m", "grading", "--root", str(root), "collect", "ex01_ridg", str(archive)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = _grading(root, "collect", "ex01_ridg", str(archive))
     assert result.returncode != 0 and "no assignment 'ex01_ridg'" in result.stderr
     assert not (root / "submitted").exists()
 
@@ -263,10 +265,5 @@ def test_collect_reports_a_file_that_is_not_a_zip(tmp_path: Path) -> None:
     root = make_course(tmp_path / "c")
     not_zip = tmp_path / "x.zip"
     not_zip.write_text("hello")
-    result = subprocess.run(
-        [sys.executable, "-m", "grading", "--root", str(root), "collect", "toy", str(not_zip)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-    )
+    result = _grading(root, "collect", "toy", str(not_zip))
     assert result.returncode != 0 and "is not a zip archive" in result.stderr
