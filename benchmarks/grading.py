@@ -23,7 +23,6 @@ Not a test: run it by hand, e.g.::
 from __future__ import annotations
 
 import argparse
-import importlib
 import io
 import os
 import shutil
@@ -39,10 +38,10 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grading.execute import Limits  # noqa: E402
-from grading.pipeline import CPU_PHASES, Summary, grade_assignment, print_profile, tool_env  # noqa: E402
-from tests.grading.course import copy_helpers  # noqa: E402
-from tests.test_exercises import _submission  # noqa: E402
+from benchmarks.courses import copy_helpers, filled_in, graded_cases  # noqa: E402
+from grading.gradebook import tool_env  # noqa: E402
+from grading.limits import Limits  # noqa: E402
+from grading.pipeline import CPU_PHASES, Summary, grade_assignment, print_profile  # noqa: E402
 
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "solutions").iterdir() if p.is_dir())
 #: Grading limits of the benchmark: the real exercises' cells need more than the toy's.
@@ -66,12 +65,8 @@ class Timing:
 def answers(assignment: str) -> list[tuple[str, dict[str, str]]]:
     """(kind, answers replacing the instructor's) for every prepared submission of ``assignment``."""
     cases: list[tuple[str, dict[str, str]]] = [("correct", {})]
-    for kind, attribute, label in (("alternatives", "ALTERNATIVES", "correct"), ("mutants", "MUTANTS", "wrong")):
-        try:
-            module = importlib.import_module(f"tests.{kind}.{assignment}")
-        except ModuleNotFoundError:
-            continue
-        cases += [(label, replace) for replace in getattr(module, attribute).values()]
+    for kind, label in (("alternatives", "correct"), ("mutants", "wrong")):
+        cases += [(label, replace) for replace in graded_cases(assignment, kind).values()]
     return cases
 
 
@@ -85,7 +80,7 @@ def submissions(assignment: str, n: int) -> list[tuple[str, nbformat.NotebookNod
         # Two in three submissions correct, one wrong, as in a real class.
         pool = wrong if (i % 3 == 2 and wrong) else correct
         kind, replace = pool[(i // 3) % len(pool)]
-        out.append((kind, _submission(assignment, replace)))
+        out.append((kind, filled_in(assignment, replace)))
     return out
 
 

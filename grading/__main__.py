@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from grading.execute import Limits
+from grading.limits import Limits
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,9 +24,28 @@ def main(argv: list[str] | None = None) -> int:
         help='grade only this student (repeatable; make grade STUDENT="a b"); '
         "the grades CSV keeps the other students' rows",
     )
-    grade.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell (default 60)")
-    grade.add_argument("--notebook-timeout", type=float, default=300.0, help="seconds per notebook (default 300)")
-    grade.add_argument("--output-limit", type=int, default=256 * 1024, help="bytes of output kept per cell")
+    defaults = Limits()
+    grade.add_argument(
+        "--cell-timeout", type=float, default=defaults.cell_timeout, help="seconds per cell (default %(default)g)"
+    )
+    grade.add_argument(
+        "--notebook-timeout",
+        type=float,
+        default=defaults.notebook_timeout,
+        help="seconds per notebook (default %(default)g)",
+    )
+    grade.add_argument(
+        "--output-limit",
+        type=int,
+        default=defaults.output_bytes_per_cell,
+        help="bytes of output kept per cell (default %(default)d)",
+    )
+    grade.add_argument(
+        "--startup-timeout",
+        type=float,
+        default=defaults.startup_timeout,
+        help="seconds a kernel may take to start (default %(default)g)",
+    )
     grade.add_argument("--profile", action="store_true", help="print the seconds per submission in each phase")
     grade.add_argument(
         "--no-pool",
@@ -70,11 +89,13 @@ def main(argv: list[str] | None = None) -> int:
             cell_timeout=args.cell_timeout,
             notebook_timeout=args.notebook_timeout,
             output_bytes_per_cell=args.output_limit,
+            startup_timeout=args.startup_timeout,
         )
         summary = grade_assignment(
             root, args.assignment, args.workers, limits, args.student, use_pool=args.pool, profile=args.profile
         )
-        return 0 if summary.graded + summary.failed else 1
+        # Not graded because the grader failed: a non-zero status, so no script carries on as if all were well.
+        return 1 if summary.ungraded or not summary.graded + summary.failed else 0
     if args.command == "feedback-zip":
         from grading.lms import feedback_zip
 

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import difflib
 import hashlib
 import json
 import re
@@ -54,6 +53,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grading.lms import RECORD_DIR, Record, read_records, record_path, write_records
+from grading.notebook import assignment_notebook, known_assignments
 
 CANVAS = (
     r"^(?P<name>[A-Za-z0-9.@+-]+)_(?P<late>(?:LATE|late)_)?(?P<user_id>\d+)_(?P<file_no>\d+)_"
@@ -158,25 +158,6 @@ class CollectReport:
         return "\n".join(lines)
 
 
-def known_assignments(root: Path) -> list[str]:
-    folder = root / "solutions"
-    return sorted(p.name for p in folder.iterdir() if (p / f"{p.name}.ipynb").is_file()) if folder.is_dir() else []
-
-
-def check_assignment(root: Path, assignment: str) -> Path:
-    """The source notebook of ``assignment``; exit with the known names if there is none."""
-    source = root / "solutions" / assignment / f"{assignment}.ipynb"
-    if source.is_file():
-        return source
-    known = known_assignments(root)
-    close = difflib.get_close_matches(assignment, known, n=1)
-    hint = f" Did you mean {close[0]}?" if close else ""
-    raise SystemExit(
-        f"error: no assignment {assignment!r} ({source} does not exist); nothing was collected. "
-        f"Known assignments: {', '.join(known) or 'none'}.{hint}"
-    )
-
-
 def grade_ids(data: bytes) -> set[str] | None:
     """The nbgrader grade ids of a notebook's cells, or None if it is not a readable notebook.
 
@@ -266,7 +247,7 @@ def collect_zip(
     students with more than one notebook, are reported. See the module
     docstring for what is refused and what is recorded.
     """
-    source = check_assignment(root, assignment)
+    source = assignment_notebook(root, assignment)
     if not archive.is_file():
         raise SystemExit(f"error: no archive at {archive}")
     if not zipfile.is_zipfile(archive):

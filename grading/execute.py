@@ -24,153 +24,36 @@ show their source, values or tracebacks.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
-from typing import IO, Any
+from typing import Any
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbclient.util import ensure_async, run_sync
+from nbclient.util import ensure_async
 from nbformat import NotebookNode
 
 from grading import sandbox
-from grading.notebook import is_test, nbgrader_meta, split_hidden
-
-HIDDEN_PLACEHOLDER = "# (hidden tests run here when your notebook is graded)\n"
+from grading.flags import Flag, Notes
+from grading.limits import Limits
+from grading.notebook import HIDDEN_PLACEHOLDER, is_test, nbgrader_meta, split_hidden
+from grading.pool import StartedKernel, start_kernel, stop_kernel
 
 
 @dataclass
-class Limits:
-    """Resource limits of one submission.
+class Execution(Notes):
+    """The executed notebook and what happened.
 
-    Attributes
-    ----------
-    cell_timeout
-        Seconds a cell may run before it is interrupted.
-    notebook_timeout
-        Seconds the whole notebook may run; later cells are not run.
-    output_bytes_per_cell
-        Output kept per cell; the rest is dropped.
-    startup_timeout
-        Seconds a kernel may take to start.
-    memory_bytes
-        Data-segment limit (``RLIMIT_DATA``) of each kernel process: a larger
-        allocation raises ``MemoryError`` in its cell.
-    watchdog_bytes
-        Resident memory of the kernel's process tree at which the watchdog
-        kills the kernel (the last resort); ``None`` for :attr:`watchdog_limit`'s default.
-    interrupt_grace
-        Seconds an interrupted cell may take to stop before its kernel is ended.
-    sandbox
-        Use bubblewrap when this machine can.
+    Its phases are ``kernel_start``, ``kernel_ready``, ``cells`` and
+    ``kernel_stop`` (seconds), and the CPU seconds of the kernel's processes
+    until it was ready (``kernel_cpu_start``) and in the cells (``cells_cpu``).
     """
-
-    cell_timeout: float = 60.0
-    notebook_timeout: float = 300.0
-    output_bytes_per_cell: int = 256 * 1024
-    startup_timeout: float = 60.0
-    memory_bytes: int = 2 * 2**30
-    watchdog_bytes: int | None = None
-    interrupt_grace: float = 5.0
-    sandbox: bool = True
-
-    @property
-    def watchdog_limit(self) -> int:
-        """The watchdog's threshold: ``watchdog_bytes``, else ``memory_bytes`` plus half (at least 512 MiB) more."""
-        if self.watchdog_bytes is not None:
-            return self.watchdog_bytes
-        return self.memory_bytes + max(self.memory_bytes // 2, 512 * 2**20)
-
-
-@dataclass
-class Execution:
-    """The executed notebook and what happened."""
 
     nb: NotebookNode
-    flags: list[str] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
-    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    #: Seconds spent per phase (``kernel_start``, ``kernel_ready``, ``cells``, ``kernel_stop``), for profiling,
-    #: and the CPU seconds of the kernel's processes until it was ready (``kernel_cpu_start``) and in the
-    #: cells (``cells_cpu``).
-    phases: dict[str, float] = field(default_factory=dict)
-
-    def note(self, flag: str, message: str) -> None:
-        if flag not in self.flags:
-            self.flags.append(flag)
-        self.messages.append(message)
-
-    def add_time(self, phase: str, seconds: float) -> None:
-        self.phases[phase] = self.phases.get(phase, 0.0) + seconds
-
-
-@dataclass
-class StartedKernel:
-    """A kernel process launched in a submission's folder, possibly still starting up.
-
-    It belongs to exactly one :func:`run` and is killed when that run no
-    longer needs it (:func:`stop_kernel`).
-    """
-
-    km: Any
-    workdir: Path
-    pid: int
-    log: IO[bytes]
-    seconds: float = 0.0  # how long launching took
-
-
-def kernel_env_vars(record: Path | None, mode: str) -> dict[str, str]:
-    """The kernel's variables telling the recording helpers where and what to record."""
-    return {"MLCHEM_CHECK_RECORD": str(record), "MLCHEM_CHECK_MODE": mode} if record else {}
-
-
-def start_kernel(
-    workdir: Path,
-    limits: Limits,
-    record: Path | None = None,
-    mode: str = "student",
-    preload: Sequence[str] = (),
-) -> StartedKernel:
-    """Launch a sandboxed kernel in ``workdir`` and return without waiting for it to be ready.
-
-    Arguments as for :func:`run`. The kernel imports ``preload`` while it
-    starts, so a kernel launched ahead of time has done its imports by the
-    time its submission comes.
-    """
-    start = time.monotonic()
-    extra_env = kernel_env_vars(record, mode)
-    km = sandbox.kernel_manager(
-        workdir,
-        _cpu_seconds(limits),
-        limits.sandbox and sandbox.bwrap_works(),
-        extra_env,
-        limits.memory_bytes,
-        preload,
-    )
-    # The kernel process's own stdout/stderr (start-up banner, low-level crashes) go to a
-    # log beside the submission, not to the instructor's terminal; cell output comes over ZMQ.
-    log = open(workdir / ".kernel.log", "ab")  # closed by stop_kernel
-    try:
-        run_sync(km.start_kernel)(cwd=str(workdir), env=sandbox.kernel_env(workdir, extra_env), stdout=log, stderr=log)
-    except BaseException:
-        log.close()
-        raise
-    return StartedKernel(km, workdir, km.provisioner.pid, log, time.monotonic() - start)
-
-
-def stop_kernel(kernel: StartedKernel) -> None:
-    """Kill the kernel's whole process tree and close its log (idempotent)."""
-    sandbox.kill_tree(kernel.pid)  # the PID namespace then takes every process of the kernel along
-    kernel.log.close()
-
-
-def _cpu_seconds(limits: Limits) -> int:
-    """The kernel's CPU time limit: twice the notebook's time limit and a margin."""
-    return int(limits.notebook_timeout * 2 + 30)
 
 
 def slice_reply_waits(kc: Any, step: float = 1.0) -> None:
@@ -273,6 +156,7 @@ def run(
     transform=None,
     preload: Sequence[str] = (),
     kernel: StartedKernel | None = None,
+    after_part: Callable[[int, NotebookNode], None] | None = None,
 ) -> Execution:
     """Execute ``nb`` (modified in place) with its kernel sandboxed in ``workdir``.
 
@@ -285,8 +169,8 @@ def run(
     limits
         Time, output and memory limits.
     record
-        File the recording check helpers append to (see :mod:`grading.verdict`);
-        what each test cell records is collected in ``Execution.records``.
+        File the recording check helpers append to (the kernel is told where
+        through its environment; the executor never reads it).
     mode
         ``"student"`` or ``"reference"``: what the recording helpers record.
     transform
@@ -299,10 +183,14 @@ def run(
         same ``workdir``, ``limits``, ``record``, ``mode`` and ``preload``);
         it is used for the first cells and killed when it is done. Later
         kernels (after a death or an ignored interrupt) are started here.
+    after_part
+        Called with the cell's index and the cell after each part of a code
+        cell has run (a test cell's visible part, then its hidden part), e.g.
+        to collect what its checks recorded.
     """
     if kernel is not None and kernel.workdir != workdir:
         raise ValueError(f"the kernel was started for {kernel.workdir}, not {workdir}")
-    runner = _Runner(nb, workdir, limits or Limits(), record, mode, transform, preload, kernel)
+    runner = _Runner(nb, workdir, limits or Limits(), record, mode, transform, preload, kernel, after_part)
     start = time.monotonic()
     runner.run_all()
     for cell in nb.cells:
@@ -330,19 +218,21 @@ class _Runner:
         transform,
         preload: Sequence[str] = (),
         kernel: StartedKernel | None = None,
+        after_part: Callable[[int, NotebookNode], None] | None = None,
     ) -> None:
         self.nb = nb
+        self.after_part = after_part
         self.workdir = workdir
         self.limits = limits
         self.record = record
         self.mode = mode
         self.preload = tuple(preload)
         self.pending = kernel  # a kernel launched ahead of time, for the first cells
-        self.offset = 0  # how far the record file has been read
-        self.result = Execution(nb)
+        self.result = Execution(nb=nb)
         self.deadline = time.monotonic() + limits.notebook_timeout
         self.plan = _plan(nb, transform)
         self.index = 0  # the next part of the plan to run
+        self.sent = False  # whether any part has been sent to a kernel
 
     def run_all(self) -> None:
         """Run the plan, a fresh kernel after each one that ended, until done or out of time."""
@@ -380,16 +270,22 @@ class _Runner:
                 cell_index = self.plan[self.index][0]
                 self.nb.cells[cell_index].outputs.append(_error("KernelError", f"{type(err).__name__}: {err}"))
                 self.index += 1
-            self.result.note("kernel-error", f"kernel error: {type(err).__name__}: {err}")
+            # Before any of the student's code ran, a kernel that fails is the grader's failure;
+            # after, the student's code may have caused it (files it left in its folder).
+            flag = Flag.KERNEL_RESTART_ERROR if self.sent else Flag.KERNEL_ERROR
+            self.result.note(flag, f"kernel error: {type(err).__name__}: {err}")
         finally:
             stop = time.monotonic()
             if watchdog is not None:
                 watchdog.stop()
+            if client is not None and client.kc is not None:
+                client.kc.stop_channels()  # its heartbeat thread and sockets (nbclient leaves a km it was given)
+                client.kc = None
             if kernel is not None:
                 stop_kernel(kernel)  # the kernel serves this run only: it never outlives it
             self.result.add_time("kernel_stop", time.monotonic() - stop)
         if getattr(client, "truncated", False):
-            self.result.note("output-truncated", "very long output was cut")
+            self.result.note(Flag.OUTPUT_TRUNCATED, "very long output was cut")
 
     def _client(self, kernel: StartedKernel) -> _CappedClient:
         """An nbclient client for ``kernel`` with this run's limits."""
@@ -419,6 +315,7 @@ class _Runner:
             client.timeout = int(max(1.0, min(self.limits.cell_timeout, self.deadline - time.monotonic())))
             try:
                 client.interrupted = False
+                self.sent = True
                 enames = _execute_part(client, cell, cell_index, part, source)
                 self._after_part(client, cell, cell_index, enames)
             except (CellTimeoutError, DeadKernelError) as err:
@@ -437,7 +334,7 @@ class _Runner:
                 "CellTimeout",
                 f"this cell was stopped after {client.timeout} s (its time limit); "
                 "the notebook continued with the next cell",
-                "timeout",
+                Flag.TIMEOUT,
                 f"cell {cell_index} exceeded its time limit of {client.timeout} s "
                 "and was interrupted; later cells still ran",
             )
@@ -446,16 +343,11 @@ class _Runner:
                 cell,
                 "MemoryLimit",
                 f"this cell hit the memory limit of {mib} MiB (MemoryError); the notebook continued with the next cell",
-                "memory-limit",
+                Flag.MEMORY_LIMIT,
                 f"cell {cell_index} hit the memory limit of {mib} MiB (MemoryError); later cells still ran",
             )
-        if self.record is not None:
-            from grading.verdict import read_new_records
-
-            new, self.offset = read_new_records(self.record, self.offset)
-            if is_test(cell):
-                gid = nbgrader_meta(cell).get("grade_id", "")
-                self.result.records.setdefault(gid, []).extend(new)
+        if self.after_part is not None:
+            self.after_part(cell_index, cell)
 
     def _kernel_lost(
         self, err: Exception, client: _CappedClient, watchdog, cell: NotebookNode, cell_index: int
@@ -468,7 +360,7 @@ class _Runner:
                 "MemoryLimit",
                 f"the kernel's processes used more than {mib} MiB of resident memory in this cell "
                 "and were killed; later cells ran in a fresh kernel",
-                "memory-limit",
+                Flag.MEMORY_LIMIT,
                 f"cell {cell_index} exceeded the resident memory limit of {mib} MiB; the kernel was killed",
             )
         elif isinstance(err, CellTimeoutError):
@@ -477,7 +369,7 @@ class _Runner:
                 "CellTimeout",
                 f"this cell did not finish within {client.timeout} s and did not stop when interrupted: "
                 "its kernel was ended and later cells ran in a fresh one",
-                "timeout",
+                Flag.TIMEOUT,
                 f"cell {cell_index} exceeded its time limit of {client.timeout} s "
                 "and ignored the interrupt; later cells ran in a fresh kernel",
             )
@@ -486,7 +378,7 @@ class _Runner:
                 cell,
                 "KernelDied",
                 "the kernel died while running this cell (os._exit or a crash)",
-                "kernel-died",
+                Flag.KERNEL_DIED,
                 f"the kernel died in cell {cell_index}",
             )
 
@@ -502,7 +394,7 @@ class _Runner:
             if not any(o.get("output_type") == "error" for o in cell.outputs):
                 cell.outputs.append(_error("NotRun", "the notebook exceeded its total time limit before this cell"))
         self.result.note(
-            "notebook-timeout", f"the notebook exceeded its total time limit of {self.limits.notebook_timeout:.0f} s"
+            Flag.NOTEBOOK_TIMEOUT, f"the notebook exceeded its total time limit of {self.limits.notebook_timeout:.0f} s"
         )
 
 

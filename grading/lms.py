@@ -61,6 +61,8 @@ import zipfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from grading.files import replaced
+
 KINDS = ("canvas", "moodle")
 #: Where ``make collect`` records who is who (inside ``submitted/``, so git-ignored and never a student folder).
 RECORD_DIR = Path("submitted") / ".lms"
@@ -103,13 +105,10 @@ def read_records(root: Path, assignment: str) -> dict[str, Record]:
 
 def write_records(root: Path, assignment: str, records: dict[str, Record]) -> Path:
     path = record_path(root, assignment)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
+    with replaced(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=RECORD_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(asdict(records[s]) for s in sorted(records))
-    tmp.replace(path)
     return path
 
 
@@ -208,12 +207,9 @@ def feedback_zip(root: Path, assignment: str, lms: str | None = None) -> Written
             f"{root / 'feedback'}/<student>/{assignment}/: run `make grade ASSIGNMENT={assignment}` first"
         )
     path = root / "grades" / f"{assignment}-feedback-{lms}.zip"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+    with replaced(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         for member, data in members.items():
             zf.writestr(member, data)
-    tmp.replace(path)
     return Written(path, lms, included, missing, others)
 
 
@@ -326,13 +322,10 @@ def grades_file(
     else:
         header, body = _moodle_rows(records, graded, by_lms_id, template, now)
     path = root / "grades" / f"{assignment}-{lms}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
+    with replaced(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(body)
-    tmp.replace(path)
     return GradesFile(
         path,
         lms,

@@ -15,14 +15,20 @@ in the submission; the instructor's copy of such a cell is not added again.
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+
+from grading.flags import Flag, Notes
+
+#: What a student sees in a test cell where its hidden tests run when it is graded.
+HIDDEN_PLACEHOLDER = "# (hidden tests run here when your notebook is graded)\n"
 
 HIDDEN_BEGIN = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*$", re.M)
 HIDDEN_END = re.compile(r"^[ \t]*### END HIDDEN TESTS[ \t]*$", re.M)
@@ -38,17 +44,10 @@ class SubmissionError(Exception):
 
 
 @dataclass
-class Rebuilt:
+class Rebuilt(Notes):
     """A notebook ready to execute, and what was found on the way."""
 
     nb: NotebookNode
-    flags: list[str] = field(default_factory=list)
-    messages: list[str] = field(default_factory=list)
-
-    def note(self, flag: str, message: str) -> None:
-        if flag not in self.flags:
-            self.flags.append(flag)
-        self.messages.append(message)
 
 
 def nbgrader_meta(cell: NotebookNode) -> dict:
@@ -72,11 +71,11 @@ def find_notebook(folder: Path, name: str) -> tuple[Path, list[str]]:
         return expected, []
     candidates = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if len(candidates) == 1:
-        return candidates[0], ["renamed"]
+        return candidates[0], [Flag.RENAMED]
     if not candidates:
-        raise SubmissionError("missing", f"no notebook submitted (expected {name})")
+        raise SubmissionError(Flag.MISSING, f"no notebook submitted (expected {name})")
     names = ", ".join(p.name for p in candidates)
-    raise SubmissionError("missing", f"{name} not found and several notebooks to choose from: {names}")
+    raise SubmissionError(Flag.MISSING, f"{name} not found and several notebooks to choose from: {names}")
 
 
 def read_submission(path: Path, max_bytes: int = 50 * 2**20) -> tuple[NotebookNode, list[str]]:
@@ -85,33 +84,35 @@ def read_submission(path: Path, max_bytes: int = 50 * 2**20) -> tuple[NotebookNo
     size = path.stat().st_size
     if size > max_bytes:
         raise SubmissionError(
-            "too-large", f"the notebook file is {size / 2**20:.0f} MiB (limit {max_bytes / 2**20:.0f} MiB)"
+            Flag.TOO_LARGE, f"the notebook file is {size / 2**20:.0f} MiB (limit {max_bytes / 2**20:.0f} MiB)"
         )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise SubmissionError("undecodable", f"the notebook is not UTF-8 text (byte {err.start})") from None
+        raise SubmissionError(Flag.UNDECODABLE, f"the notebook is not UTF-8 text (byte {err.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise SubmissionError(
-            "invalid-json",
+            Flag.INVALID_JSON,
             f"the notebook file is not valid JSON (line {err.lineno}, column {err.colno}): "
             "was it edited outside Jupyter?",
         ) from None
     if not isinstance(data, dict) or "cells" not in data and "worksheets" not in data:
-        raise SubmissionError("invalid-notebook", "the file is JSON but not a Jupyter notebook")
+        raise SubmissionError(Flag.INVALID_NOTEBOOK, "the file is JSON but not a Jupyter notebook")
     try:
         nb = nbformat.reads(json.dumps(data), as_version=nbformat.NO_CONVERT)
         major = int(nb.get("nbformat", 0))
         if major != 4:
-            flags.append("old-nbformat")
+            flags.append(Flag.OLD_NBFORMAT)
         nb = nbformat.convert(nb, 4)
     except Exception as err:  # nbformat raises many kinds for damaged files
-        raise SubmissionError("invalid-notebook", f"the notebook cannot be read: {type(err).__name__}: {err}") from None
+        raise SubmissionError(
+            Flag.INVALID_NOTEBOOK, f"the notebook cannot be read: {type(err).__name__}: {err}"
+        ) from None
     if not isinstance(nb.get("cells"), list):
-        raise SubmissionError("invalid-notebook", "the notebook has no list of cells")
+        raise SubmissionError(Flag.INVALID_NOTEBOOK, "the notebook has no list of cells")
     return nb, flags
 
 
@@ -129,7 +130,7 @@ def rebuild(source: NotebookNode, student: NotebookNode) -> Rebuilt:
     student
         The student's notebook, as read by :func:`read_submission`.
     """
-    out = Rebuilt(nbformat.v4.new_notebook(metadata=copy.deepcopy(source.metadata)))
+    out = Rebuilt(nb=nbformat.v4.new_notebook(metadata=copy.deepcopy(source.metadata)))
     source_cells = {nbgrader_meta(c).get("grade_id"): c for c in source.cells if nbgrader_meta(c).get("grade_id")}
     answers, extras = _sort_student_cells(source_cells, student, out)
     student_ids = {nbgrader_meta(c).get("grade_id") for c in student.cells if isinstance(c, dict)}
@@ -141,7 +142,7 @@ def rebuild(source: NotebookNode, student: NotebookNode) -> Rebuilt:
         out.nb.cells.append(_graded_cell(src, gid, answers, student_ids, out))
         out.nb.cells.extend(extras.get(gid, []))
     if student.get("metadata", {}).get("kernelspec") != source.get("metadata", {}).get("kernelspec"):
-        out.note("kernelspec", "the notebook's kernel was changed; the course kernel was used")
+        out.note(Flag.KERNELSPEC, "the notebook's kernel was changed; the course kernel was used")
     for cell in out.nb.cells:
         cell["id"] = uuid.uuid4().hex[:8]
     return out
@@ -160,13 +161,13 @@ def _sort_student_cells(
     last_known: str | None = None
     for cell in student.cells:
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
-            out.note("invalid-cell", "a cell that is not a notebook cell was ignored")
+            out.note(Flag.INVALID_CELL, "a cell that is not a notebook cell was ignored")
             continue
         gid = nbgrader_meta(cell).get("grade_id")
         if gid not in source_cells:
             if gid is not None:
                 out.note(
-                    "unknown-grade-id",
+                    Flag.UNKNOWN_GRADE_ID,
                     f"a cell claims grade id '{gid}', which the assignment does not have; "
                     "it was run as an ordinary cell",
                 )
@@ -176,16 +177,16 @@ def _sort_student_cells(
         src = source_cells[gid]
         if is_answer(src):
             if gid in answers:
-                out.note("duplicate-cell", f"answer cell '{gid}' appears twice; the first one was graded")
+                out.note(Flag.DUPLICATE_CELL, f"answer cell '{gid}' appears twice; the first one was graded")
             else:
                 answers[gid] = cell
         elif _normal(_as_text(cell.get("source", ""))) != _normal(split_hidden(src.get("source", ""))[0]):
             out.note(
-                "edited-test-cell" if is_test(src) else "edited-locked-cell",
+                Flag.EDITED_TEST_CELL if is_test(src) else Flag.EDITED_LOCKED_CELL,
                 f"cell '{gid}' was edited; the instructor's version was graded",
             )
         elif _key_meta(cell) != _key_meta(src):
-            out.note("metadata-changed", f"the grading metadata of '{gid}' was changed; the instructor's was used")
+            out.note(Flag.METADATA_CHANGED, f"the grading metadata of '{gid}' was changed; the instructor's was used")
     return answers, extras
 
 
@@ -197,12 +198,12 @@ def _graded_cell(
     if is_answer(src) and gid in answers:
         cell["source"] = _as_text(answers[gid].get("source", ""))
         if _key_meta(answers[gid]) != _key_meta(src):
-            out.note("metadata-changed", f"the grading metadata of '{gid}' was changed; the instructor's was used")
+            out.note(Flag.METADATA_CHANGED, f"the grading metadata of '{gid}' was changed; the instructor's was used")
     elif is_answer(src):
         cell["source"] = _stub(src)
-        out.note("restored-cell", f"answer cell '{gid}' was deleted; it was graded as unanswered")
+        out.note(Flag.RESTORED_CELL, f"answer cell '{gid}' was deleted; it was graded as unanswered")
     elif gid not in student_ids:
-        out.note("restored-cell", f"cell '{gid}' was deleted; the instructor's version was restored")
+        out.note(Flag.RESTORED_CELL, f"cell '{gid}' was deleted; the instructor's version was restored")
     if cell.get("cell_type") == "code":
         cell["outputs"] = []
         cell["execution_count"] = None
@@ -302,3 +303,28 @@ def split_hidden(source: str) -> tuple[str, str]:
     after = source[end.end() :] if end else ""
     visible = source[: begin.start()] + after
     return visible, source[begin.end() : hidden_end]
+
+
+def known_assignments(root: Path) -> list[str]:
+    """The course's assignments (see :func:`assignment_notebook`)."""
+    folder = root / "solutions"
+    return sorted(p.name for p in folder.iterdir() if (p / f"{p.name}.ipynb").is_file()) if folder.is_dir() else []
+
+
+def assignment_notebook(root: Path, assignment: str) -> Path:
+    """The instructor's notebook of ``assignment``; exit with the known names if there is none.
+
+    An assignment is a folder of ``solutions/`` holding a notebook of its own
+    name, ``solutions/<assignment>/<assignment>.ipynb`` (as ``nbgrader
+    generate_assignment`` and the exercises have it).
+    """
+    source = root / "solutions" / assignment / f"{assignment}.ipynb"
+    if source.is_file():
+        return source
+    known = known_assignments(root)
+    close = difflib.get_close_matches(assignment, known, n=1)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    raise SystemExit(
+        f"error: no assignment {assignment!r} ({source} does not exist); nothing was changed. "
+        f"Known assignments: {', '.join(known) or 'none'}.{hint}"
+    )

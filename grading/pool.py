@@ -1,4 +1,7 @@
-"""Kernels launched ahead of time, each for exactly one submission.
+"""The grader's kernels: launched (ahead of time) and stopped, each for exactly one submission.
+
+:func:`start_kernel` launches a sandboxed kernel in a submission's folder and
+:func:`stop_kernel` kills it and releases all the grader held for it.
 
 Starting a sandboxed kernel and importing the course's packages in it
 (numpy, scikit-learn, RDKit, matplotlib) takes about as long as the cells of
@@ -32,15 +35,103 @@ import multiprocessing.util
 import os
 import shutil
 import tempfile
+import time
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import nbformat
+from nbclient.util import run_sync
 
 from grading import sandbox, verdict
-from grading.execute import Limits, StartedKernel, start_kernel, stop_kernel
+from grading.limits import Limits
 from grading.lock import running, scratch
+
+
+@dataclass
+class StartedKernel:
+    """A kernel process launched in a submission's folder, possibly still starting up.
+
+    It belongs to exactly one :func:`run` and is killed when that run no
+    longer needs it (:func:`stop_kernel`).
+    """
+
+    km: Any
+    workdir: Path
+    pid: int
+    log: IO[bytes]
+    seconds: float = 0.0  # how long launching took
+
+
+def kernel_env_vars(record: Path | None, mode: str) -> dict[str, str]:
+    """The kernel's variables telling the recording helpers where and what to record."""
+    return {"MLCHEM_CHECK_RECORD": str(record), "MLCHEM_CHECK_MODE": mode} if record else {}
+
+
+def start_kernel(
+    workdir: Path,
+    limits: Limits,
+    record: Path | None = None,
+    mode: str = "student",
+    preload: Sequence[str] = (),
+) -> StartedKernel:
+    """Launch a sandboxed kernel in ``workdir`` and return without waiting for it to be ready.
+
+    Arguments as for :func:`run`. The kernel imports ``preload`` while it
+    starts, so a kernel launched ahead of time has done its imports by the
+    time its submission comes.
+    """
+    start = time.monotonic()
+    extra_env = kernel_env_vars(record, mode)
+    km = sandbox.kernel_manager(
+        workdir,
+        _cpu_seconds(limits),
+        limits.sandbox and sandbox.bwrap_works(),
+        extra_env,
+        limits.memory_bytes,
+        preload,
+    )
+    # The kernel process's own stdout/stderr (start-up banner, low-level crashes) go to a
+    # log beside the submission, not to the instructor's terminal; cell output comes over ZMQ.
+    log = open(workdir / ".kernel.log", "ab")  # closed by stop_kernel
+    try:
+        run_sync(km.start_kernel)(cwd=str(workdir), env=sandbox.kernel_env(workdir, extra_env), stdout=log, stderr=log)
+    except BaseException:
+        log.close()
+        raise
+    return StartedKernel(km, workdir, km.provisioner.pid, log, time.monotonic() - start)
+
+
+def stop_kernel(kernel: StartedKernel) -> None:
+    """Kill the kernel's whole process tree and release everything the grader held for it (idempotent).
+
+    That is the process (reaped, so no zombie is left per submission), the
+    kernel manager's ZeroMQ context with its I/O threads and sockets, its
+    connection and IPC files, and the log. A grading worker serves hundreds
+    of submissions: anything left here would pile up until it runs out of
+    threads or file descriptors.
+    """
+    sandbox.kill_tree(kernel.pid)  # the PID namespace then takes every process of the kernel along
+    try:
+        process = getattr(kernel.km.provisioner, "process", None)
+        if process is not None:
+            try:
+                process.wait(timeout=5)
+            except Exception:  # not reaped now: the next Popen reaps it
+                pass
+        run_sync(kernel.km.cleanup_resources)()  # connection and IPC files, the context it created
+        if not kernel.km.context.closed:
+            kernel.km.context.destroy(linger=0)
+    finally:
+        kernel.log.close()
+
+
+def _cpu_seconds(limits: Limits) -> int:
+    """The kernel's CPU time limit: twice the notebook's time limit and a margin."""
+    return int(limits.notebook_timeout * 2 + 30)
+
 
 #: Name of the record file the recording helpers write to, in a submission's folder.
 RECORD_FILE = ".records.jsonl"

@@ -282,6 +282,34 @@ def restore_lines(text: str, original: str, stripped: str) -> str:
     return text
 
 
+class Stripper:
+    """:func:`strip_expected` for one submission, each source stripped once and remembered.
+
+    The executor calls it on every test cell part before it runs; afterwards
+    :meth:`restore_tracebacks` shows the student's own lines in the tracebacks
+    of failed test cells, using the stripped sources it remembered.
+    """
+
+    def __init__(self, positions: Mapping[str, int | None] | None = None) -> None:
+        self.positions = positions
+        self.done: dict[str, str] = {}
+
+    def __call__(self, source: str) -> str:
+        if source not in self.done:
+            self.done[source] = strip_expected(source, self.positions)
+        return self.done[source]
+
+    def restore_tracebacks(self, nb: Any, visible: Mapping[int, str]) -> None:
+        """Quote ``visible[i]`` (a test cell's visible part as given) in the tracebacks of cell ``i``."""
+        for index, original in visible.items():
+            stripped = self(original)
+            if stripped == original:
+                continue
+            for output in nb.cells[index].outputs:
+                if output.get("output_type") == "error":
+                    output["traceback"] = [restore_lines(t, original, stripped) for t in output.get("traceback", [])]
+
+
 # --- reading and judging the records ---
 
 
@@ -311,6 +339,22 @@ class Finding:
     name: str
     status: str  # "missing", "failed" or "tampered"
     message: str
+
+    def line(self, visible: str) -> str:
+        """How the finding reads in the graded notebook whose test cell shows ``visible``.
+
+        The values only for a failed check the student can see (its name is
+        quoted in ``visible``); a hidden check just says it failed.
+
+        >>> Finding("secret", "failed", "secret: 1 != 2").line("check_close('seen', x, 1)")
+        'secret: a hidden check failed'
+        >>> Finding("seen", "failed", "seen: 1 != 2").line("check_close('seen', x, 1)")
+        'seen: 1 != 2'
+        """
+        shown = re.search(rf"""(["']){re.escape(self.name)}\1""", visible)
+        if self.status == "failed" and not shown:
+            return f"{self.name}: a hidden check failed"
+        return self.message
 
 
 def judge(reference: list[dict[str, Any]], student: list[dict[str, Any]], trusted: Trusted) -> list[Finding]:
@@ -358,3 +402,52 @@ def positions_for(root: Path) -> dict[str, int | None]:
     """Where the expected argument sits in each check helper of the course at ``root``."""
     trusted = trusted_for(str(root))
     return trusted.positions() if trusted is not None else dict(DEFAULT_POSITIONS)
+
+
+# --- applying the verdicts to a graded notebook (grading process) ---
+
+
+def apply_verdicts(nb: Any, reference: dict[str, list], outcome: Any, root: Path) -> None:
+    """Fail every test cell of ``nb`` whose recorded values (``outcome.records``) the trusted judges reject.
+
+    The message names each failed check; for a check the student can see (its
+    name is in the visible part of the cell) it also gives the values, as
+    Validate does (:meth:`Finding.line`). ``outcome`` is noted
+    (:class:`grading.flags.Notes`) when checks were switched off or records forged.
+    """
+    import nbformat
+
+    from grading.notebook import HIDDEN_PLACEHOLDER, is_test, nbgrader_meta
+
+    trusted = trusted_for(str(root))
+    if trusted is None:
+        return
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if not is_test(cell) or not reference.get(gid):
+            continue
+        visible = cell.source.split(HIDDEN_PLACEHOLDER)[0]
+        findings = judge(reference[gid], outcome.records.get(gid, []), trusted)
+        _note_interference(cell, gid, findings, outcome)
+        if findings:
+            lines = [finding.line(visible) for finding in findings]
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "error",
+                    ename="CheckFailed",
+                    evalue="\n".join(lines),
+                    traceback=[f"CheckFailed: {line}" for line in lines],
+                )
+            )
+
+
+def _note_interference(cell: Any, gid: str, findings: list[Finding], outcome: Any) -> None:
+    """Note checks switched off (missing although the cell raised nothing) and foreign records."""
+    from grading.flags import Flag
+
+    errored = any(o.get("output_type") == "error" for o in cell.outputs)
+    if any(f.status == "missing" for f in findings) and not errored:
+        # The cell ran without an error, yet its checks never happened: something switched them off.
+        outcome.note(Flag.CHECKS_BYPASSED, f"the checks of '{gid}' did not run although the cell raised no error")
+    if any(f.status == "tampered" for f in findings) and Flag.RECORDS_TAMPERED not in outcome.flags:
+        outcome.note(Flag.RECORDS_TAMPERED, f"something other than the checks of '{gid}' wrote check records")

@@ -2,11 +2,11 @@
 
 nbval starts one kernel per notebook (``IPyNbFile.setup``) and runs the cells as
 items. This plugin times that run from the kernel's start to the end of the
-last cell, samples the kernel's process tree (:class:`tests.notebook_budget.TreeSampler`)
+last cell, samples the kernel's process tree (:class:`benchmarks.notebook_budget.TreeSampler`)
 and, before nbval stops the kernel, asks it for its own peak memory
 (``VmHWM``, and ``getrusage`` for its children). So every notebook is executed once per ``make test``: nbval
 checks its outputs, and the same run is held to the budget of
-:data:`tests.conftest.BUDGET_SECONDS` and :data:`tests.conftest.BUDGET_MIB`.
+:data:`benchmarks.notebook_budget.BUDGET_SECONDS` and :data:`benchmarks.notebook_budget.BUDGET_MIB`.
 
 A notebook over budget fails at the teardown of its last cell, with the
 measurement in the message; the table of every notebook is printed at the end,
@@ -23,8 +23,7 @@ from queue import Empty
 
 import pytest
 
-from tests.conftest import BUDGET_MIB, BUDGET_SECONDS
-from tests.notebook_budget import RUSAGE_PROBE, TreeSampler, rusage_peak_bytes
+from benchmarks.notebook_budget import BUDGET_MIB, BUDGET_SECONDS, RUSAGE_PROBE, TreeSampler, rusage_peak_bytes
 
 
 @dataclass

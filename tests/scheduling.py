@@ -32,6 +32,7 @@ FIRST: tuple[str, ...] = (
     "tests/test_any_cpu.py",
     "tests/e2e/",
     "tests/grading/test_pool.py",
+    "tests/grading/test_worker.py",
     "tests/grading/test_pipeline.py",
     "tests/grading/test_instructor.py",
     "tests/grading/test_adversarial.py",

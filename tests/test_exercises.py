@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from benchmarks.courses import filled_in, instructor_answers
 from utils.paths import REPO_ROOT
 
 ASSIGNMENTS = sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if p.is_dir())
@@ -51,25 +52,12 @@ def _course(dest: Path, assignment: str) -> Path:
 
 def _answers(assignment: str) -> dict[str, str]:
     """The instructor's answer for every answer cell, without the solution markers."""
-    nb = nbformat.read(REPO_ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
-    return {
-        c.metadata.nbgrader["grade_id"]: SOLUTION_BLOCK.sub("", c.source)
-        for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("solution")
-    }
+    return instructor_answers(assignment)
 
 
 def _submission(assignment: str, replace: dict[str, str] | None) -> nbformat.NotebookNode:
     """The released notebook with answers filled in (``None``: left untouched)."""
-    nb = nbformat.read(REPO_ROOT / "exercises" / assignment / f"{assignment}.ipynb", as_version=4)
-    if replace is None:
-        return nb
-    answers = {**_answers(assignment), **replace}
-    for cell in nb.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in answers and cell.metadata.nbgrader.get("solution"):
-            cell.source = answers[gid]
-    return nb
+    return filled_in(assignment, replace)
 
 
 @pytest.mark.slow  # runs nbgrader or a notebook: not in make test-fast

@@ -29,7 +29,7 @@ import yaml
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
-from grading.execute import Limits
+from grading.limits import Limits
 from tests.conftest import BUDGET_MIB
 from utils.paths import REPO_ROOT
 

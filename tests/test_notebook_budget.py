@@ -3,7 +3,7 @@
 The notebooks themselves are measured during nbval's run of them (tests/nbval_budget.py,
 loaded by the root conftest.py), so each runs once per ``make test``. These tests check
 that measurement: a notebook over budget fails, one within passes, and the table shows it.
-The run with two notebooks side by side (``python -m tests.notebook_budget --contended``)
+The run with two notebooks side by side (``python -m benchmarks.notebook_budget --contended``)
 is checked here on small notebooks.
 """
 
@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from benchmarks.notebook_budget import run_side_by_side, run_with_budget
 from tests.conftest import NOTEBOOKS
-from tests.notebook_budget import run_side_by_side, run_with_budget
 from utils.paths import REPO_ROOT
 
 

@@ -215,3 +215,41 @@ def test_the_formgrader_shows_a_graded_submission(lab: Lab, page, tmp_path: Path
     assert "Liddell, Alice" in row.inner_text() and "graded" in row.inner_text(), row.inner_text()
     assert re.search(r"10(\.0)?\s*/\s*10", row.inner_text()), row.inner_text()
     save_screenshot(page, tmp_path, "instructor-submissions")
+
+
+def test_the_formgraders_feedback_button_gives_the_page_make_grade_gives(lab: Lab, page, tmp_path: Path) -> None:
+    """An answer awaiting a grader reads "not graded yet" on both, not "Score: 0.0" as on nbgrader's stock page."""
+    from tests.grading.course import source_notebook, student_notebook
+
+    (lab.root / "solutions" / "toy").mkdir(parents=True)
+    nbformat.write(source_notebook(), lab.root / "solutions" / "toy" / "toy.ipynb")
+    (lab.root / "submitted" / "bob" / "toy").mkdir(parents=True)
+    nbformat.write(student_notebook(), lab.root / "submitted" / "bob" / "toy" / "toy.ipynb")
+    bin_dir = str(Path(sys.executable).parent)
+    graded = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "grade", "ASSIGNMENT=toy", "WORKERS=1"]
+        + [f"BIN={bin_dir}"],
+        cwd=lab.root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")},
+    )
+    assert graded.returncode == 0, graded.stdout[-2000:] + graded.stderr[-2000:]
+    page_path = lab.root / "feedback" / "bob" / "toy" / "toy.html"
+    by_make_grade = page_path.read_text()
+    assert "not graded yet" in by_make_grade and "Score: 0.0 / 1.0" not in by_make_grade
+    page_path.unlink()
+    page.goto(lab.url("formgrader", reset=False))  # logs in (the token becomes a cookie the page's API calls carry)
+    page.wait_for_selector("text=toy", timeout=30_000)
+    page.goto(lab.url("formgrader/manage_submissions/toy", reset=False))
+    row = page.locator("tr", has_text="bob")
+    try:
+        row.wait_for(timeout=30_000)
+    except Exception:
+        save_screenshot(page, tmp_path, "instructor-generate-feedback-missing")
+        raise AssertionError(page.inner_text("body")[:3000]) from None
+    row.locator(".generate-feedback a").click()
+    page.wait_for_selector("text=Successfully generated feedback for 'toy' for student 'bob'", timeout=60_000)
+    save_screenshot(page, tmp_path, "instructor-generate-feedback")
+    assert page_path.read_text() == by_make_grade

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 
+from benchmarks.courses import copy_helpers
 from utils.paths import REPO_ROOT
 
 ANSWER = "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n"
@@ -50,16 +51,6 @@ def source_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def copy_helpers(root: Path, folders: tuple[str, ...] = ("utils", "data")) -> None:
-    """Copy this repository's ``utils/`` and ``data/`` into the course at ``root``.
-
-    The grading sandbox takes them from the course root it grades, and from
-    nowhere else, so a test course needs its own copy.
-    """
-    for folder in folders:
-        shutil.copytree(REPO_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
-
-
 @contextlib.contextmanager
 def _environ(**values: str) -> Iterator[None]:
     """Set environment variables for a while."""
@@ -79,7 +70,7 @@ def _environ(**values: str) -> Iterator[None]:
 def _empty_gradebook() -> bytes:
     from nbgrader.api import Gradebook
 
-    from grading.pipeline import tool_env
+    from grading.gradebook import tool_env
 
     # nbgrader runs ``alembic``, found through PATH, when it creates a gradebook.
     with tempfile.TemporaryDirectory(prefix="mlchem-gradebook-") as tmp, _environ(PATH=tool_env()["PATH"]):

@@ -11,7 +11,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from grading.execute import Limits
+from grading.limits import Limits
 from grading.pipeline import grade_assignment
 from tests.grading.course import checked_student, make_checked_course, submit
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading.execute import Limits
+from grading.limits import Limits
 from grading.pipeline import grade_assignment
 from tests.grading.course import copy_helpers
 from tests.test_exercises import ASSIGNMENTS, _submission

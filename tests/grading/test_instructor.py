@@ -18,9 +18,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading.execute import HIDDEN_PLACEHOLDER, Limits
+from grading.limits import Limits
 from grading.lock import LOCK_FILE, SCRATCH, course_lock, remove_stale_scratch, scratch
-from grading.notebook import UNREAD_CODE, UNREAD_TEXT, is_answer, is_test, nbgrader_meta, rebuild, unreadable_notebook
+from grading.notebook import (
+    HIDDEN_PLACEHOLDER,
+    UNREAD_CODE,
+    UNREAD_TEXT,
+    is_answer,
+    is_test,
+    nbgrader_meta,
+    rebuild,
+    unreadable_notebook,
+)
 from grading.pipeline import grade_assignment
 from tests.grading.course import make_course, source_notebook, student_notebook, submit
 from utils.paths import REPO_ROOT
@@ -238,7 +247,7 @@ def test_every_student_gets_a_page_and_a_row_in_the_formgrader(tmp_path: Path) -
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
 
-    from grading.pipeline import feedback_config
+    from grading.feedback import feedback_config
 
     root = make_course(tmp_path / "c", gradebook=True)
     submit(root, "good", student_notebook(GOOD))

@@ -21,7 +21,7 @@ import psutil
 import pytest
 
 from grading import sandbox
-from grading.execute import Limits
+from grading.limits import Limits
 from grading.pipeline import grade_assignment
 from tests.grading.course import add_gradebook, copy_helpers, make_course, student_notebook, submit
 from utils.paths import REPO_ROOT

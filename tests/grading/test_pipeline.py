@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading.execute import Limits
+from grading.limits import Limits
 from grading.pipeline import grade_assignment
 from tests.grading.course import make_course, student_notebook, submit
 from utils.paths import REPO_ROOT
@@ -211,7 +211,7 @@ def test_feedback_never_shows_hidden_tests(graded) -> None:
 def test_formgrader_lists_and_flags_every_submission(graded) -> None:
     from nbgrader.apps import NbGraderAPI
 
-    from grading.pipeline import feedback_config
+    from grading.feedback import feedback_config
 
     root, rows, _ = graded
     api = NbGraderAPI(config=feedback_config(str(root)))
@@ -321,7 +321,7 @@ def test_a_submission_collected_from_the_exchange_is_autograded_and_its_feedback
     `nbgrader release_feedback` must find both files beside the feedback page."""
     from nbgrader.apps import NbGraderAPI
 
-    from grading.pipeline import feedback_config
+    from grading.feedback import feedback_config
 
     root, rows, _ = graded
     api = NbGraderAPI(config=feedback_config(str(root)))

@@ -20,7 +20,8 @@ import psutil
 import pytest
 
 from grading import pool
-from grading.execute import Limits, run
+from grading.execute import run
+from grading.limits import Limits
 from grading.pipeline import grade_assignment
 from tests.grading.course import checked_student, make_checked_course, make_course, student_notebook, submit
 from utils.paths import REPO_ROOT

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading import collect, notebook, pipeline, sandbox, verdict
+from grading import collect, feedback, notebook, sandbox, verdict
 from grading.notebook import SubmissionError, read_submission, rebuild
 from tests.grading.course import TEST_ADD, source_notebook, student_notebook
 from utils.paths import REPO_ROOT
@@ -374,7 +374,7 @@ def test_failure_lines_show_values_only_for_visible_checks() -> None:
         verdict.Finding("secret", "failed", "secret: expected 42, got 2"),
         verdict.Finding("gone", "missing", "gone: this check did not run"),
     ]
-    lines = pipeline._failure_lines(findings, "check_close('seen', x, 1)\n")
+    lines = [finding.line("check_close('seen', x, 1)\n") for finding in findings]
     assert lines == ["seen: expected 1, got 2", "secret: a hidden check failed", "gone: this check did not run"]
 
 
@@ -453,13 +453,27 @@ def test_the_grading_process_never_imports_utils() -> None:
 def test_feedback_config_loads_the_courses_file_without_changing_warning_filters(tmp_path: Path) -> None:
     (tmp_path / "nbgrader_config.py").write_text((REPO_ROOT / "nbgrader_config.py").read_text())
     before = list(warnings.filters)
-    config = pipeline.feedback_config(str(tmp_path))
+    config = feedback.feedback_config(str(tmp_path))
     assert warnings.filters == before
     assert config.CourseDirectory.course_id == "mlchem"
     assert config.CourseDirectory.root == str(tmp_path)
     assert config.CourseDirectory.source_directory == "solutions"
-    assert config.HTMLExporter.template_file == str(pipeline.FEEDBACK_TEMPLATE)
-    assert "exec(" not in (GRADING / "pipeline.py").read_text()
+    assert config.GenerateFeedback.HTMLExporter.template_file == str(feedback.FEEDBACK_TEMPLATE)
+    assert "template_file" not in config.HTMLExporter, "the formgrader's own pages would lose their templates"
+
+
+def test_the_formgrader_renders_the_same_feedback_page_as_make_grade() -> None:
+    """nbgrader_config.py (which the formgrader reads) sets what make grade's feedback_config sets."""
+    from traitlets.config import Config
+
+    from grading.gradebook import course_config
+
+    course = course_config(str(REPO_ROOT))
+    wanted = feedback.configure(Config())
+    assert course.GenerateFeedback.preprocessors == wanted.GenerateFeedback.preprocessors
+    assert course.GenerateFeedback.HTMLExporter.template_file == wanted.GenerateFeedback.HTMLExporter.template_file
+    assert Path(wanted.GenerateFeedback.HTMLExporter.template_file).is_file()
+    assert not any("exec(" in (GRADING / name).read_text() for name in ("feedback.py", "gradebook.py"))
 
 
 # --- collect's name matching ---
@@ -531,3 +545,47 @@ def test_sliced_reply_waits_find_a_reply_whose_wake_up_was_missed() -> None:
     with pytest.raises(Empty):
         asyncio.run(never.shell_channel.get_msg(timeout=0.05))
     assert 0.04 <= time.monotonic() - start < 1
+
+
+# --- the grading wing's spine ---
+
+
+def test_the_grading_wing_keeps_its_shape() -> None:
+    """pipeline.py only orchestrates; no module is a monolith, none imports one that imports it back,
+    and neither grading/ nor benchmarks/ imports from tests/."""
+    import ast
+
+    graph: dict[str, set[str]] = {}
+    for path in GRADING.glob("*.py"):
+        lines = path.read_text().count("\n")
+        assert lines < (400 if path.name == "pipeline.py" else 500), f"{path.name} has {lines} lines"
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "grading":
+                    deps |= {alias.name for alias in node.names}
+                elif node.module.startswith("grading."):
+                    deps.add(node.module.split(".")[1])
+        graph[path.stem] = deps
+
+    def reachable(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(graph.get(start, ()))
+        while todo:
+            name = todo.pop()
+            if name not in seen:
+                seen.add(name)
+                todo += graph.get(name, ())
+        return seen
+
+    assert [name for name in graph if name in reachable(name)] == []
+    for path in [*GRADING.glob("*.py"), *(REPO_ROOT / "benchmarks").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            assert not any(n == "tests" or n.startswith("tests.") for n in names), f"{path} imports from tests"

@@ -1,0 +1,1 @@
+"""Benchmarks and measuring tools: speed against references in the same run, notebook budgets."""
