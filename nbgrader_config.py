@@ -46,8 +46,10 @@ c.Validator.width = 200
 # "not graded yet", where nbgrader's stock page shows it as 0. Import names, resolved
 # only when feedback is generated; scoped to the feedback converter, so the
 # formgrader's own pages keep their templates.
-c.GenerateFeedback.preprocessors = [
-    "grading.feedback.GetGradesAndStatus",
-    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-]
-c.GenerateFeedback.HTMLExporter.template_file = str(ROOT / "grading" / "templates" / "feedback.html.j2")
+FEEDBACK_TEMPLATE = ROOT / "grading" / "templates" / "feedback.html.j2"
+if FEEDBACK_TEMPLATE.is_file():  # a copy of the course without grading/ keeps nbgrader's page
+    c.GenerateFeedback.preprocessors = [
+        "grading.feedback.GetGradesAndStatus",
+        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    ]
+    c.GenerateFeedback.HTMLExporter.template_file = str(FEEDBACK_TEMPLATE)
