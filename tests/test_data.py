@@ -184,6 +184,32 @@ def test_mp_transport_polymorphs_share_a_formula() -> None:
     assert (silicon["m_eff_n_me"] < 1e-2).any()
 
 
+def test_mp_transport_seebeck_label_as_data_readme_states() -> None:
+    """The doping response of the Seebeck coefficient separates metals; the mass cut does not (data/README.md)."""
+    mp = data.load_mp_transport()
+    gap = (mp["seebeck_p_uv_k"] - mp["seebeck_n_uv_k"]).abs()
+    assert (gap < 10).sum() == 17270 and (gap > 500).sum() == 29400
+    metal = gap < 50
+    assert metal.sum() == 17701 and (gap < 25).sum() == 17528 and (gap < 100).sum() == 17863
+    hole = mp["m_eff_p_me"]
+    assert (hole >= 1e-2).sum() == 32582 and (metal & (hole >= 1e-2)).sum() == 2547
+    between = (hole >= 1e-2) & (hole < 1e-1)
+    assert between.sum() == 1888 and (metal & between).sum() == 1821 and (metal & (hole > 1)).sum() == 184
+    assert (~metal & (hole < 1e-2)).sum() == 1
+    np.testing.assert_allclose(hole[metal].quantile([0.25, 0.5, 0.75]), [1.4e-4, 5.3e-4, 3.4e-3], rtol=0.03)
+    np.testing.assert_allclose(hole[~metal].quantile([0.25, 0.5, 0.75]), [4.0, 11.9, 44], rtol=0.01)
+    electron = mp.loc[~metal, "m_eff_n_me"]
+    np.testing.assert_allclose(electron.quantile([0.25, 0.5, 0.75]), [0.6, 2.3, 20], rtol=0.02)
+    assert (hole[~metal] > 1e3).sum() == 1429
+    # Open-shell transition-metal oxides and fluorides come out metallic in GGA(+U).
+    by_formula = metal.groupby(mp["formula"]).agg(["sum", "size"])
+    for formula in ("MnO", "CuO", "CuF2", "KCuF3", "La2CuO4", "Sr2CuO3", "CuGeO3"):
+        assert by_formula.loc[formula, "sum"] == by_formula.loc[formula, "size"], formula
+    assert tuple(by_formula.loc["LiNiO2"]) == (7, 8)
+    row = mp.set_index("mp_id").loc["mp-17265"]
+    assert row["formula"] == "Sr2CuGe2O7" and abs(row["seebeck_p_uv_k"] - row["seebeck_n_uv_k"]) < 1
+
+
 def test_mof_racs_columns_and_units() -> None:
     mof = data.load_mof_racs()
     assert mof.shape == (2000, 164) and mof.index.name == "id"
