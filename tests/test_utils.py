@@ -109,6 +109,8 @@ def test_learning_curve_plot_shows_mean_and_spread() -> None:
     np.testing.assert_allclose(lines[0].get_ydata(), [0.2, 0.2, 0.3])
     np.testing.assert_allclose(lines[1].get_ydata(), [1.5, 0.9, 0.5])
     assert len(ax.collections) == 2  # one band per curve
+    # told apart without colour: different markers and line styles
+    assert lines[0].get_marker() != lines[1].get_marker() and lines[0].get_linestyle() != lines[1].get_linestyle()
     assert ax.get_xscale() == "log" and ax.get_ylabel() == "MAE / eV"
     with pytest.raises(ValueError, match="one row per training size"):
         plotting.learning_curve_plot(sizes, train[:2], val, ax=ax)

@@ -241,9 +241,10 @@ def learning_curve_plot(
     """
     sizes = as_1d(train_sizes, "train_sizes")
     ax = _axes(ax)
-    for scores, name, label, color in (
-        (train_scores, "train_scores", labels[0], COLORS["blue"]),
-        (test_scores, "test_scores", labels[1], COLORS["orange"]),
+    # Marker and line style tell the curves apart without colour (greyscale prints, colour blindness).
+    for scores, name, label, color, marker, linestyle in (
+        (train_scores, "train_scores", labels[0], COLORS["blue"], "o", "-"),
+        (test_scores, "test_scores", labels[1], COLORS["orange"], "s", "--"),
     ):
         arr = np.asarray(scores, dtype=float)
         if arr.ndim == 1:
@@ -251,7 +252,7 @@ def learning_curve_plot(
         if arr.ndim != 2 or arr.shape[0] != sizes.size:
             raise ValueError(f"{name} must have one row per training size ({sizes.size}), got shape {np.shape(scores)}")
         mean, std = arr.mean(axis=1), arr.std(axis=1)
-        ax.plot(sizes, mean, marker="o", color=color, label=label)
+        ax.plot(sizes, mean, marker=marker, ls=linestyle, color=color, label=label)
         if arr.shape[1] > 1:
             ax.fill_between(sizes, mean - std, mean + std, color=color, alpha=0.2, lw=0)
     if log:
