@@ -296,7 +296,7 @@ def test_hidden_tests_catch_what_the_visible_tests_miss(graded) -> None:
     mutants = [s for s, (kind, _) in cases.items() if kind == "mutant"]
     assert len(mutants) >= 10, "write at least ten plausible wrong answers"
     full = sum(scores["solution"].values())
-    lines, hidden_only = [], 0
+    lines, hidden_only, hidden = [], 0, set()
     for student in mutants:
         failed, visible = _caught_by(course, assignment, student)
         lost = {cell for cell, score in scores[student].items() if score < scores["solution"][cell]}
@@ -304,12 +304,19 @@ def test_hidden_tests_catch_what_the_visible_tests_miss(graded) -> None:
         assert lost == failed, f"{_describe(assignment, student)}: points lost in {lost}, failures shown in {failed}"
         only = bool(failed) and not visible
         hidden_only += only
+        if only:
+            hidden.add(_describe(assignment, student))
         lines.append(
             f"  {'hidden only' if only else 'visible':11} {sum(scores[student].values()):4g}/{full:g}"
             f"  {_describe(assignment, student)}"
         )
     print(f"\n{assignment}: {hidden_only} of {len(mutants)} mutants caught only by hidden tests\n" + "\n".join(lines))
     assert hidden_only >= 1, "the visible tests alone already catch every mutant: hidden tests add nothing"
+    declared = getattr(importlib.import_module(f"tests.mutants.{assignment}"), "HIDDEN_ONLY", None)
+    if declared is not None:  # Validate fails every other mutant: no "Success" for a broken rule the text states
+        assert hidden == set(declared), (
+            f"caught only by hidden tests: {sorted(hidden)}; declared in tests/mutants/{assignment}.py: {sorted(declared)}"
+        )
 
 
 def test_feedback_shows_the_students_lines_and_validates_values(graded) -> None:

@@ -108,3 +108,10 @@ MUTANTS = {
         "grouped_importance = float(importances_dup[0].mean() + importances_dup[10].mean())\n"
     },
 }
+
+# Mutants that Validate may pass: each breaks a rule only on inputs the visible tests lack, and the
+# instructions say the hidden tests use such inputs. Every other mutant must fail a visible check,
+# so that Validate's "Success" never hides a rule the text states.
+HIDDEN_ONLY = {
+    "mean squared error hard-coded": "the visible tests pass the mean squared error; the hidden ones another loss",
+}
