@@ -109,9 +109,7 @@ MUTANTS = {
     },
 }
 
-# Mutants that Validate may pass: each breaks a rule only on inputs the visible tests lack, and the
-# instructions say the hidden tests use such inputs. Every other mutant must fail a visible check,
-# so that Validate's "Success" never hides a rule the text states.
+# The mutants Validate may pass, and why (CONTRIBUTING.md: Validate checks every stated rule).
 HIDDEN_ONLY = {
     "mean squared error hard-coded": "the visible tests pass the mean squared error; the hidden ones another loss",
 }
