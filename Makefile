@@ -40,7 +40,7 @@ COLUMN ?=
 WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 GRADE_ARGS ?=
 
-.PHONY: help install lab update hub test test-fast budget lint screenshots release data collect grade export feedback-zip grades-lms benchmark clean distclean check-python
+.PHONY: help install lab update hub test test-fast test-exercise budget lint screenshots release data collect grade export feedback-zip grades-lms benchmark clean distclean check-python
 
 help: ## List the targets
 	@echo "Machine learning for chemistry and materials science"
@@ -136,6 +136,14 @@ test: $(TEST_STAMP) $(DATA_STAMP) ## Run the whole test suite (utils, notebooks,
 FAST_MARKERS := not slow and not budget and not e2e and not classroom
 test-fast: $(TEST_STAMP) $(DATA_STAMP) ## Unit tests and doctests only (no notebooks, no browser; under a minute)
 	$(BIN)/python -m pytest utils grading tests -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
+
+# Everything make test proves about one exercise, and nothing else (a few minutes): the solution
+# under nbval and its budget, the release, Validate, the authoring rule, and the battery (solution,
+# alternatives, mutants and forgers through make grade's pipeline), with the battery's report.
+test-exercise: $(TEST_STAMP) $(DATA_STAMP) ## Prove one exercise both ways: make test-exercise ASSIGNMENT=ex05_pca
+	@[ -n "$(ASSIGNMENT)" ] || { echo "usage: make test-exercise ASSIGNMENT=<name>" >&2; exit 2; }
+	@[ -f "solutions/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb" ] || { echo "error: no solutions/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb; the exercises are: $$(ls solutions | grep -v README)" >&2; exit 2; }
+	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m pytest "solutions/$(ASSIGNMENT)" tests/test_exercises.py tests/grading/test_exercise_grading.py -k "$(ASSIGNMENT)" -rP $(PYTEST_ARGS)
 
 # make test holds each notebook to its budget during nbval's run (tests/nbval_budget.py), one at a
 # time. This runs them again on their own: CONTENDED=1 two side by side, as on Binder or a shared hub.

@@ -45,6 +45,7 @@ FORGED_MUTANTS = {
     "ex01_ridge": ["dual without the transpose"],
     "ex02_krr": ["root-mean-square error reported as the MAE"],
     "ex03_permutation_importance": ["unseeded global random state", "seed ignored (always 0)"],
+    "ex05_pca": ["ratio normalised by the kept components only", "new data centred on its own mean"],
 }
 
 HELPERS = ("check_close", "check_equal", "check_same", "check_property", "check_raises")
@@ -123,7 +124,10 @@ def _module(kind: str, assignment: str):
 
 def _load(kind: str, assignment: str) -> dict[str, dict[str, str]]:
     module = _module(kind, assignment)
-    return getattr(module, kind.upper()) if module else {}
+    assert module is not None, (
+        f"{assignment} has no tests/{kind}/{assignment}.py: every exercise needs one (CONTRIBUTING.md, Adding an exercise)"
+    )
+    return getattr(module, kind.upper())
 
 
 def _first_answer(assignment: str) -> str:
@@ -235,6 +239,7 @@ def test_every_mutant_loses_points_in_the_pipeline(graded) -> None:
     assignment, cases, scores, _rows, _, _course = graded
     full = sum(scores["solution"].values())
     mutants = [s for s, (kind, _) in cases.items() if kind == "mutant"]
+    assert len(mutants) >= 10, f"write at least ten plausible wrong answers in tests/mutants/{assignment}.py"
     survivors = [_describe(assignment, s) for s in mutants if sum(scores[s].values()) >= full]
     lines = [
         f"  {'killed' if sum(scores[s].values()) < full else 'SURVIVED':8} {sum(scores[s].values()):4g}/{full:g}"
@@ -262,7 +267,10 @@ def test_no_forger_beats_the_wrong_answer_it_carries(graded) -> None:
         if gained:
             beaten.append(f"{_describe(assignment, student)} gains {gained}")
     print(f"\n{assignment}: {len(forgers)} forgers\n" + "\n".join(lines))
-    assert len(forgers) >= len(FORGERS)
+    assert len(forgers) >= len(FORGERS), (
+        f"{assignment} has no entry in FORGED_MUTANTS (top of this file): name one or two of its mutants "
+        "for the forgers to carry (CONTRIBUTING.md, Adding an exercise)"
+    )
     assert not beaten, beaten
 
 
