@@ -253,3 +253,38 @@ def test_the_authoring_rule_catches_a_test_cell_that_breaks_it(test: str, found:
         assert problems == []
     else:
         assert any(found in p for p in problems), problems
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_is_wired_up(assignment: str) -> None:
+    """What CONTRIBUTING's "Adding an exercise" asks for besides the notebook, found in seconds, not in a battery."""
+    import importlib
+
+    from tests.grading.test_exercise_grading import FORGED_MUTANTS
+
+    mutants = importlib.import_module(f"tests.mutants.{assignment}")
+    alternatives = importlib.import_module(f"tests.alternatives.{assignment}")
+    assert len(mutants.MUTANTS) >= 12, f"tests/mutants/{assignment}.py: write at least twelve plausible wrong answers"
+    assert len(alternatives.ALTERNATIVES) >= 6, (
+        f"tests/alternatives/{assignment}.py: write at least six correct answers"
+    )
+    hidden_only = getattr(mutants, "HIDDEN_ONLY", None)
+    assert hidden_only, f"tests/mutants/{assignment}.py: declare HIDDEN_ONLY (the mutants only hidden inputs catch)"
+    assert set(hidden_only) <= set(mutants.MUTANTS), sorted(set(hidden_only) - set(mutants.MUTANTS))
+    forged = FORGED_MUTANTS.get(assignment)
+    assert forged, f"name one or two mutants of {assignment} in FORGED_MUTANTS (tests/grading/test_exercise_grading.py)"
+    assert set(forged) <= set(mutants.MUTANTS) - set(hidden_only), forged
+    answers = set(_answers(assignment))
+    for kind, table in (("mutants", mutants.MUTANTS), ("alternatives", alternatives.ALTERNATIVES)):
+        for description, replace in table.items():
+            assert set(replace) <= answers, (
+                f"tests/{kind}/{assignment}.py, {description!r}: no answer cell {set(replace) - answers}"
+            )
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert f"(exercises/{assignment}/{assignment}.ipynb) |" in readme, (
+        f"add {assignment} to the README's exercise table"
+    )
+    pointer = f"exercises/{assignment}/{assignment}.ipynb"
+    assert any(pointer in p.read_text() for p in (REPO_ROOT / "lectures").glob("*.ipynb")), (
+        f"no lecture points to {pointer}: end the lecture it follows with a pointer to it"
+    )

@@ -37,13 +37,13 @@ ALTERNATIVES = {
         "    return np.exp(-gamma * sq.clip(min=0))\n",
         "krr_estimator": ESTIMATOR_HEAD + "    def fit(self, X, y):\n"
         "        X, y = check_X_y(X, y, dtype=float)\n"
-        "        self.X_train_ = X  # no copy: check_X_y already gave a float array and nothing changes it\n"
+        "        self.X_fit_ = X  # no copy: check_X_y already gave a float array and nothing changes it\n"
         "        self.dual_coef_ = krr_fit(gaussian_kernel(X, X, self.gamma), y, self.lam)\n"
         "        self.n_features_in_ = X.shape[1]\n"
         "        return self\n\n"
         "    def predict(self, X):\n"
         "        check_is_fitted(self)\n"
-        "        return gaussian_kernel(check_array(X, dtype=float), self.X_train_, self.gamma) @ self.dual_coef_\n",
+        "        return gaussian_kernel(check_array(X, dtype=float), self.X_fit_, self.gamma) @ self.dual_coef_\n",
     },
     "estimator with its own kernel code and sklearn's rbf_kernel": {
         "krr_estimator": ESTIMATOR_HEAD + "    def fit(self, X, y):\n"
@@ -83,5 +83,19 @@ ALTERNATIVES = {
         "best_gamma, best_lam = best['gamma'], best['lam']\n"
         "final = KernelRidgeRegression(gamma=best_gamma, lam=best_lam).fit(X_train, y_train - offset)\n"
         "test_mae = np.mean(np.abs(y_test - (final.predict(X_test) + offset)))\n",
+    },
+    "fit with a diagonal matrix, predict by broadcasting, estimator with validate_data": {
+        "krr_fit_predict": "def krr_fit(K, y, lam):\n"
+        "    return np.linalg.solve(np.asarray(K, dtype=float) + np.diag(np.full(len(K), float(lam))), y)\n\n\n"
+        "def krr_predict(K_new, alpha):\n    return (np.asarray(K_new) * np.asarray(alpha)[None, :]).sum(axis=1)\n",
+        "krr_estimator": ESTIMATOR_HEAD.replace("check_X_y", "validate_data") + "    def fit(self, X, y):\n"
+        "        X, y = validate_data(self, X, y, y_numeric=True)\n"
+        "        self.X_fit_ = np.array(X, dtype=float)\n"
+        "        self.dual_coef_ = krr_fit(gaussian_kernel(self.X_fit_, self.X_fit_, self.gamma), y, self.lam)\n"
+        "        return self\n\n"
+        "    def predict(self, X):\n"
+        "        check_is_fitted(self, 'X_fit_')\n"
+        "        X = validate_data(self, X, reset=False)\n"
+        "        return krr_predict(gaussian_kernel(X, self.X_fit_, self.gamma), self.dual_coef_)\n",
     },
 }

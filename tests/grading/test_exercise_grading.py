@@ -45,7 +45,9 @@ FORGED_MUTANTS = {
     "ex01_ridge": ["dual without the transpose"],
     "ex02_krr": ["root-mean-square error reported as the MAE"],
     "ex03_permutation_importance": ["unseeded global random state", "seed ignored (always 0)"],
+    "ex04_coulomb_matrix": ["distances left in ångström", "the query among its own neighbours"],
     "ex05_pca": ["ratio normalised by the kept components only", "new data centred on its own mean"],
+    "ex06_gaussian_process": ["noise added to the variance", "exploration term forgotten"],
 }
 
 HELPERS = ("check_close", "check_equal", "check_same", "check_property", "check_raises")

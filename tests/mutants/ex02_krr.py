@@ -64,6 +64,23 @@ MUTANTS = {
             fit="    return np.linalg.solve(K + 2 * lam * np.eye(len(K)), np.asarray(y, float))", predict=GOOD_PREDICT
         )
     },
+    # Wrong only for lam = 0, which the text allows (lambda >= 0) and only the hidden tests use. (A fit that
+    # raised on lam = 0 would be no hidden-only mutant for the battery: it counts any error as visible.)
+    "lam = 0 replaced by a small ridge": {
+        "krr_fit_predict": FIT.format(
+            fit="    if lam == 0:\n        lam = 1e-6  # K alone may be singular\n" + GOOD_FIT, predict=GOOD_PREDICT
+        )
+    },
+    # Accepts K_new either way round, guessing from its shape: wrong only when K_new is square and not
+    # symmetric (as many new points as training points), which only the hidden tests use.
+    "K_new transposed when it is square": {
+        "krr_fit_predict": FIT.format(
+            fit=GOOD_FIT,
+            predict="    K_new = np.asarray(K_new, float)\n"
+            "    if K_new.shape[0] == len(alpha):  # given as (n_train, n_new)?\n        K_new = K_new.T\n"
+            "    return K_new @ np.asarray(alpha, float)",
+        )
+    },
     "predict with the kernel the wrong way round": {
         "krr_fit_predict": FIT.format(fit=GOOD_FIT, predict="    return np.dot(alpha, K_new)")
     },
@@ -97,4 +114,10 @@ MUTANTS = {
         "test_mae = float(np.sqrt(np.mean((model.predict(X_test) + y_mean - y_test) ** 2)))\n"
     },
     "hard-coded answers": {"qm9_krr": "best_gamma, best_lam, test_mae = 1e-05, 1e-08, 12.0\n"},
+}
+
+# The mutants Validate may pass, and why (CONTRIBUTING.md: Validate checks every stated rule).
+HIDDEN_ONLY = {
+    "lam = 0 replaced by a small ridge": "the visible tests use lam > 0; the hidden ones also lam = 0 (text: lam >= 0)",
+    "K_new transposed when it is square": "the visible square K_new is symmetric; a hidden one is square and not",
 }
