@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grading import worker
+from grading import execute, worker
 from grading.__main__ import main
 from grading.limits import Limits
 from grading.pipeline import grade_assignment, read_csv
@@ -110,11 +110,24 @@ def test_a_submission_the_grader_fails_on_is_tried_again_and_never_scored(tmp_pa
     assert [(r["student_id"], r["score"]) for r in summary.rows] == [("unlucky", "0")] and not summary.ungraded
 
 
-def test_a_reference_run_without_a_kernel_stops_the_run_and_changes_nothing(tmp_path: Path) -> None:
+def test_a_reference_run_without_a_kernel_stops_the_run_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_checked_course(tmp_path / "c", gradebook=True)
     submit(root, "alice", checked_student(GOOD))
     assert main(["--root", str(root), "grade", "toy", "--workers", "1"]) == 0
     before = (root / "grades" / "toy.csv").read_bytes()
-    with pytest.raises(RuntimeError, match="the reference run of toy failed: kernel error"):
-        main(["--root", str(root), "grade", "toy", "--workers", "1", "--startup-timeout", "0.01"])
+    # No kernel starts for the reference run (a startup timeout cannot say so reliably: a kernel
+    # that answers within a second is ready whatever the timeout). The workers are forked from
+    # this process, so they start kernels with the patched function.
+    start_kernel = execute.start_kernel
+
+    def no_reference_kernel(workdir, limits, record, mode, preload):
+        if mode == "reference":
+            raise RuntimeError("no kernel could be started")
+        return start_kernel(workdir, limits, record, mode, preload)
+
+    monkeypatch.setattr(execute, "start_kernel", no_reference_kernel)
+    with pytest.raises(RuntimeError, match="the reference run of toy failed: kernel error: RuntimeError: no kernel"):
+        main(["--root", str(root), "grade", "toy", "--workers", "1"])
     assert (root / "grades" / "toy.csv").read_bytes() == before
