@@ -50,6 +50,11 @@ FORGED_MUTANTS = {
     "ex06_gaussian_process": ["noise added to the variance", "exploration term forgotten"],
 }
 
+#: Limits of the battery's grading run. An honest notebook of any exercise takes at most 12 s in
+#: all there (two workers on two cores), so 30 s per cell is a wide margin; a wrong answer that
+#: hangs costs a worker 30 s, not the two minutes of make grade's default.
+BATTERY_LIMITS = Limits(cell_timeout=30, notebook_timeout=240)
+
 HELPERS = ("check_close", "check_equal", "check_same", "check_property", "check_raises")
 
 #: Forging code, appended to the first answer cell of a wrong submission.
@@ -70,7 +75,10 @@ for _n, _f in zip({HELPERS!r}, (_close, _equal, _same, _property, _raises)):
 import builtins, numpy
 for _n in ("isclose", "allclose", "array_equal", "all", "any"):
     setattr(numpy, _n, lambda *a, **k: True)
-builtins.isinstance = lambda *a: True
+# isinstance says yes to every question about arrays and numbers. (Saying yes to every question
+# breaks the kernel's own messaging: the cell never replies and the checks are never reached.)
+_isinstance, _yes = builtins.isinstance, (numpy.ndarray, numpy.generic, float, int, bool, complex)
+builtins.isinstance = lambda obj, cls: cls in _yes or _isinstance(obj, cls)
 """,
     "rewrites every record on its way to the file": """
 import json as _json
@@ -206,9 +214,7 @@ def graded(request, tmp_path_factory: pytest.TempPathFactory):
         folder.mkdir(parents=True)
         nbformat.write(_submission(assignment, replace), folder / f"{assignment}.ipynb")
     report = io.StringIO()
-    summary = grade_assignment(
-        course, assignment, workers=2, limits=Limits(cell_timeout=120, notebook_timeout=400), out=report
-    )
+    summary = grade_assignment(course, assignment, workers=2, limits=BATTERY_LIMITS, out=report)
     scores = _cell_scores(course, assignment, cases)
     rows = {r["student_id"]: r for r in summary.rows}
     return assignment, cases, scores, rows, summary.seconds, course
