@@ -26,7 +26,7 @@ imports the course's ``utils`` package, and it does so inside the student's
 sandbox, where ``utils`` is the copy :func:`grading.sandbox.prepare` made of
 the course being graded. It relies on that module's ``KINDS`` table (helper
 name to kind), on the helpers' parameter names (``name``, ``actual``,
-``other``, ``call``, ``expected``, ``prop``, ``rtol``, ``atol``) and on its
+``other``, ``call``, ``expected``, ``prop``, ``rtol``, ``atol``, ``labels``) and on its
 ``plain`` and ``outcome_of`` functions. The grading process itself never
 imports this module or ``utils``; imported elsewhere (the course's tests,
 doctest collection) it wraps the importable ``utils.checks`` instead.
@@ -74,7 +74,7 @@ def _twin(fn: Any, kind: str) -> Any:
         if kind == "consistency":
             record["other"] = _course.plain(values.get("other"))
         if _MODE == "reference":
-            for key in ("expected", "prop", "rtol", "atol"):
+            for key in ("expected", "prop", "rtol", "atol", "labels"):
                 if key in values:
                     record[key] = _course.plain(values[key])
         _write(record)

@@ -386,6 +386,7 @@ def judge(reference: list[dict[str, Any]], student: list[dict[str, Any]], truste
                 rtol=float(ref.get("rtol") or 0.0),
                 atol=float(ref.get("atol") or 0.0),
                 predicates=trusted.predicates,
+                labels=ref.get("labels"),
             )
         except AssertionError as err:
             findings.append(Finding(name, "failed", str(err)))

@@ -105,9 +105,9 @@ def test_validate_passes_on_solution_and_fails_on_release(assignment: str, tmp_p
 
 #: Per helper, the positions and keywords of the arguments taken from the reference run.
 TRUSTED_ARGS: dict[str, tuple[tuple[int, str], ...]] = {
-    "check_close": ((2, "expected"), (3, "rtol"), (4, "atol")),
+    "check_close": ((2, "expected"), (3, "rtol"), (4, "atol"), (6, "labels")),
     "check_equal": ((2, "expected"),),
-    "check_same": ((3, "rtol"), (4, "atol")),
+    "check_same": ((3, "rtol"), (4, "atol"), (6, "labels")),
     "check_property": ((2, "prop"), (3, "expected")),
     "check_raises": ((2, "expected"),),
 }

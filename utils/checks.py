@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -180,8 +180,20 @@ def _show(values: np.ndarray) -> str:
     return repr(values.item()) if values.ndim == 0 else np.array2string(values, threshold=8)
 
 
-def judge_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 0.0) -> None:
-    """Raise ``AssertionError`` unless ``|actual - expected| <= atol + rtol |expected|`` everywhere."""
+def _where(index: tuple[int, ...], labels: Sequence[str] | None, size: int) -> str:
+    """Where the largest difference is: its label when a label names each value of a vector, else its index."""
+    if labels is not None and len(index) == 1 and len(labels) == size:
+        return f" at {labels[index[0]]}"
+    return f" at index {index}"
+
+
+def judge_close(
+    name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 0.0, labels: Sequence[str] | None = None
+) -> None:
+    """Raise ``AssertionError`` unless ``|actual - expected| <= atol + rtol |expected|`` everywhere.
+
+    ``labels`` (one per value of a vector) name the worst value in the message instead of its index.
+    """
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     got = _as_numbers(name, actual, "")
     want = _as_numbers(name, expected, "reference")
@@ -198,7 +210,7 @@ def judge_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol:
         raise CheckFailed(
             f"{name}: expected {_show(want)}, got {_show(got)} "
             f"({bad} of {got.size} values differ, largest difference {largest:.3g}"
-            f"{f' at index {tuple(int(i) for i in where)}' if got.shape else ''})"
+            f"{_where(tuple(int(i) for i in where), labels, got.size) if got.shape else ''})"
         )
 
 
@@ -209,11 +221,13 @@ def judge_equal(name: str, actual: Any, expected: Any) -> None:
         raise CheckFailed(f"{name}: expected {expected!r:.200}, got {actual!r:.200}")
 
 
-def judge_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: float = 0.0) -> None:
+def judge_same(
+    name: str, actual: Any, other: Any, rtol: float = 0.0, atol: float = 0.0, labels: Sequence[str] | None = None
+) -> None:
     """Raise ``AssertionError`` unless two values of the student's agree within tolerances."""
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     try:
-        judge_close(name, actual, other, rtol, atol)
+        judge_close(name, actual, other, rtol, atol, labels)
     except AssertionError as err:
         raise CheckFailed(
             str(err).replace(": expected", ": the other value is", 1).replace("reference", "other value", 1)
@@ -256,6 +270,7 @@ def judge(
     rtol: float = 0.0,
     atol: float = 0.0,
     predicates: Mapping[str, Callable[[Any, Any], str | None]] | None = None,
+    labels: Sequence[str] | None = None,
 ) -> None:
     """Judge one recorded check of kind ``KINDS[check]`` on plain values (grading's entry point).
 
@@ -270,11 +285,11 @@ def judge(
     """
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     if check == "check_close":
-        judge_close(name, actual, expected, rtol, atol)
+        judge_close(name, actual, expected, rtol, atol, labels)
     elif check == "check_equal":
         judge_equal(name, actual, expected)
     elif check == "check_same":
-        judge_same(name, actual, other, rtol, atol)
+        judge_same(name, actual, other, rtol, atol, labels)
     elif check == "check_property":
         if predicates is None:
             from utils.properties import PREDICATES as predicates
@@ -300,7 +315,15 @@ def _hinted(hint: str) -> Iterator[None]:
         raise CheckFailed(f"{err}\nHint: {hint}") from None
 
 
-def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 0.0, hint: str = "") -> None:
+def check_close(
+    name: str,
+    actual: Any,
+    expected: Any,
+    rtol: float = 1e-7,
+    atol: float = 0.0,
+    hint: str = "",
+    labels: Sequence[str] | None = None,
+) -> None:
     """Value check: ``actual`` equals ``expected`` within tolerances, element by element.
 
     Parameters
@@ -316,6 +339,10 @@ def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol:
     hint
         Shown under the message when the check fails: the common mistake to
         look for (every helper takes one).
+    labels
+        A name for each value of a vector (descriptors, say): the message
+        names the worst value by its label instead of its index. Fixed by
+        the test, like ``expected``.
 
     Raises
     ------
@@ -339,6 +366,11 @@ def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol:
     Traceback (most recent call last):
     ...
     utils.checks.CheckFailed: w: expected shape (1, 2), got shape (2,)
+    >>> check_close("mean", [5.3, 0.9], [5.3, 0.2], atol=0.03, labels=["MolLogP", "TPSA"])
+    Traceback (most recent call last):
+    ...
+    utils.checks.CheckFailed: mean: expected [5.3 0.2], got [5.3 0.9]
+    (1 of 2 values differ, largest difference 0.7 at TPSA)
     >>> check_close("w", "two", 2.0)
     Traceback (most recent call last):
     ...
@@ -346,7 +378,7 @@ def check_close(name: str, actual: Any, expected: Any, rtol: float = 1e-7, atol:
     """
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     with _hinted(hint):
-        judge_close(name, plain(actual), plain(expected), rtol, atol)
+        judge_close(name, plain(actual), plain(expected), rtol, atol, labels)
 
 
 def check_equal(name: str, actual: Any, expected: Any, hint: str = "") -> None:
@@ -365,7 +397,15 @@ def check_equal(name: str, actual: Any, expected: Any, hint: str = "") -> None:
         judge_equal(name, plain(actual), plain(expected))
 
 
-def check_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: float = 0.0, hint: str = "") -> None:
+def check_same(
+    name: str,
+    actual: Any,
+    other: Any,
+    rtol: float = 0.0,
+    atol: float = 0.0,
+    hint: str = "",
+    labels: Sequence[str] | None = None,
+) -> None:
     """Consistency check: two values the student's code produced agree within tolerances.
 
     Use it for relations without a reference value (a second call with the same
@@ -383,7 +423,7 @@ def check_same(name: str, actual: Any, other: Any, rtol: float = 0.0, atol: floa
     """
     __tracebackhide__ = True  # IPython leaves this frame out of tracebacks
     with _hinted(hint):
-        judge_same(name, plain(actual), plain(other), rtol, atol)
+        judge_same(name, plain(actual), plain(other), rtol, atol, labels)
 
 
 def check_property(name: str, actual: Any, prop: str, expected: Any = None, hint: str = "") -> None:

@@ -350,6 +350,16 @@ def test_judge_passes_and_fails_on_the_trusted_tolerance() -> None:
     assert [f.status for f in verdict.judge(reference, [{"name": "w", "actual": 102.0}], TRUSTED)] == ["failed"]
 
 
+def test_judge_names_the_worst_value_by_the_references_labels() -> None:
+    reference = [{**_ref("mean", [5.3, 0.2]), "atol": 0.03, "labels": ["MolLogP", "TPSA"]}]
+    # The student's own labels are never believed: the message uses the reference run's.
+    student = [{"name": "mean", "actual": [5.3, 0.9], "labels": ["MolLogP", "forged"]}]
+    [finding] = verdict.judge(reference, student, TRUSTED)
+    assert finding.status == "failed" and finding.message.endswith("largest difference 0.7 at TPSA)"), finding
+    unlabelled = verdict.judge([_ref("mean", [5.3, 0.2])], student, TRUSTED)
+    assert unlabelled[0].message.endswith("at index (1,))"), unlabelled
+
+
 def test_judge_ignores_names_the_reference_never_recorded_but_not_repeats() -> None:
     reference = [_ref("w", 1.0)]
     assert verdict.judge(reference, [{"name": "w", "actual": 1.0}, {"name": "mine", "actual": 5}], TRUSTED) == []
