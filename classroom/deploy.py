@@ -303,10 +303,12 @@ def write_config(layout: Layout) -> None:
         '    "@jupyter/nbgrader:course-list": true\n'
         "  }\n}\n"
     )
+    # ...and Validate's report with the failing check in view (grading/validate_report.py).
     (student / "jupyter_server_config.json").write_text(
         '{\n  "ServerApp": {\n    "jpserver_extensions": {\n'
         '      "nbgrader.server_extensions.formgrader": false,\n'
-        '      "nbgrader.server_extensions.course_list": false\n'
+        '      "nbgrader.server_extensions.course_list": false,\n'
+        '      "grading.validate_report": true\n'
         "    }\n  }\n}\n"
     )
     instructor = layout.etc("instructor")

@@ -385,6 +385,7 @@ def test_students_have_no_formgrader(tmp_path: Path, clean_env: dict[str, str]) 
     assert student["server"][nbgrader + "course_list"] is False
     assert student["server"][nbgrader + "assignment_list"] is True
     assert student["server"][nbgrader + "validate_assignment"] is True
+    assert student["server"]["grading.validate_report"] is True  # Validate's report, failing check first
     assert "@jupyter/nbgrader:formgrader" in student["lab_disabled"]
     assert "@jupyter/nbgrader:validate-assignment" not in student["lab_disabled"]
     assert "@jupyterlab/apputils-extension:announcements" in student["lab_disabled"]  # the course's own

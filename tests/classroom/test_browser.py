@@ -174,6 +174,8 @@ def test_release_fetch_submit_collect_grade_feedback(classroom: Classroom, tmp_p
                 page.context.close()
             assert "Success! Your notebook passes all the tests." in validations[right], validations[right][:2000]
             assert "The following cell failed" in validations[wrong], validations[wrong][:2000]
+            # The hub's students get Validate's short report (grading/validate_report.py).
+            assert "more lines of this test cell in the notebook" in validations[wrong], validations[wrong][:2000]
 
             # 3. The instructor collects in the formgrader and grades with `make grade`.
             teacher.goto(fg)

@@ -159,6 +159,14 @@ def test_a_wrong_answer_fails_validation(lab: Lab, page, tmp_path: Path) -> None
     shown = message.inner_text()
     assert "The following cell failed" in shown and "primal_lam1_gradient" in shown, shown[:2000]
     assert "validation-failed" in (message.get_attribute("class") or "")
+    # The failed check and its hint are in view without scrolling: the report keeps one line of the
+    # test cell's source (grading/validate_report.py), then the error.
+    assert "more lines of this test cell in the notebook" in shown, shown[:2000]
+    error = message.locator("pre", has_text="primal_lam1_gradient").first
+    dialog = page.locator(".jp-Dialog-body").first
+    box, view = error.bounding_box(), dialog.bounding_box()
+    assert box is not None and view is not None
+    assert box["y"] + 60 <= view["y"] + view["height"], ("the error starts below the fold", box, view)
     save_screenshot(page, tmp_path, "student-validate-failed")
 
 
