@@ -27,7 +27,7 @@ import psutil
 #: Held by the running ``make grade`` of a course (git-ignored).
 LOCK_FILE = ".grading.lock"
 #: Scratch folders: ``mlchem-<kind>-<pid of the process that made it>-<random>`` in the system temp folder.
-SCRATCH = re.compile(r"^mlchem-(?:grade|reference|release)-(?P<pid>\d+)-")
+SCRATCH = re.compile(r"^mlchem-(?:grade|reference|release|slots)-(?P<pid>\d+)-")
 
 
 def scratch(kind: str) -> tempfile.TemporaryDirectory:

@@ -34,6 +34,7 @@ import dataclasses
 import multiprocessing.util
 import os
 import shutil
+import sys
 import tempfile
 import time
 import traceback
@@ -45,7 +46,7 @@ from typing import IO, Any
 import nbformat
 from nbclient.util import run_sync
 
-from grading import sandbox, verdict
+from grading import forking, sandbox, verdict
 from grading.limits import Limits
 from grading.lock import running, scratch
 
@@ -85,6 +86,7 @@ def start_kernel(
     """
     start = time.monotonic()
     extra_env = kernel_env_vars(record, mode)
+    forker = _FORKER if _FORKER is not None and workdir.parent == _FORKER.slots and _FORKER.template.alive() else None
     km = sandbox.kernel_manager(
         workdir,
         _cpu_seconds(limits),
@@ -93,6 +95,9 @@ def start_kernel(
         limits.memory_bytes,
         preload,
     )
+    if forker is not None:
+        limits_of_kernel = {"cpu": _cpu_seconds(limits), "nproc": 256, "data": int(limits.memory_bytes or 0)}
+        forking.fork_with(km, forker.template, workdir, sandbox.sandbox_env(workdir, extra_env), limits_of_kernel)
     # The kernel process's own stdout/stderr (start-up banner, low-level crashes) go to a
     # log beside the submission, not to the instructor's terminal; cell output comes over ZMQ.
     log = open(workdir / ".kernel.log", "ab")  # closed by stop_kernel
@@ -178,9 +183,69 @@ def _key(root: Path, limits: Limits, preload: tuple[str, ...]) -> tuple:
     return (str(root), dataclasses.astuple(limits), preload)
 
 
+@dataclass
+class _Forker:
+    """This worker's template process (:mod:`grading.forking`) and the folder of its submissions' folders."""
+
+    key: tuple
+    folder: tempfile.TemporaryDirectory
+    template: forking.Template
+
+    @property
+    def slots(self) -> Path:
+        return Path(self.folder.name)
+
+    def close(self) -> None:
+        try:
+            self.template.close()
+        finally:
+            shutil.rmtree(self.folder.name, ignore_errors=True)
+
+
+#: This process's template, and whether forking failed here (then every kernel is started by bubblewrap).
+_FORKER: _Forker | None = None
+_FORK_FAILED = False
+
+
+def _forker(root: Path, limits: Limits, preload: tuple[str, ...]) -> _Forker | None:
+    """The template for these settings, started if need be; ``None`` where kernels are not forked.
+
+    Kernels are forked only in bubblewrap's sandbox. Where the template cannot
+    give its kernels namespaces of their own, this says so once and every
+    kernel is started by bubblewrap as before (slower, as safe).
+    """
+    global _FORKER, _FORK_FAILED
+    if _FORK_FAILED or os.environ.get("MLCHEM_FORK_KERNELS") == "0" or not (limits.sandbox and sandbox.bwrap_works()):
+        return None
+    key = _key(root, limits, preload)
+    if _FORKER is not None and (_FORKER.key != key or not _FORKER.template.alive()):
+        discard_template()
+    if _FORKER is None:
+        folder = forking.slots_folder()
+        try:
+            template = forking.Template(Path(folder.name), preload, limits.startup_timeout * 2)
+        except (forking.TemplateError, OSError) as err:
+            folder.cleanup()
+            _FORK_FAILED = True
+            print(f"grading: kernels are started one by one, not forked: {err}", file=sys.stderr)
+            return None
+        _FORKER = _Forker(key, folder, template)
+        multiprocessing.util.Finalize(None, discard_template, exitpriority=5)
+    return _FORKER
+
+
+def discard_template() -> None:
+    """Kill this process's template and its kernels and remove their folders, if there is one."""
+    global _FORKER
+    forker, _FORKER = _FORKER, None
+    if forker is not None:
+        forker.close()
+
+
 def open_slot(root: Path, limits: Limits, preload: tuple[str, ...] = ()) -> Slot:
     """Prepare a fresh folder for a submission of the course at ``root`` and launch its kernel."""
-    folder = scratch("grade")
+    forker = _forker(root, limits, preload)
+    folder = scratch("grade") if forker is None else tempfile.TemporaryDirectory(prefix="grade-", dir=forker.slots)
     workdir = Path(folder.name)
     try:
         sandbox.prepare(workdir, root)
@@ -201,8 +266,15 @@ def _forget_after_fork() -> None:
     # A forked worker must not inherit its parent's spare (that kernel is not its own) nor the
     # note that a finaliser is registered: multiprocessing empties the finaliser registry in
     # the child, so the worker registers its own, or its spare would outlive it.
-    global _SPARE, _FINALIZER
-    _SPARE, _FINALIZER = None, None
+    # The parent's objects stay referenced here: collected in the child, their folders' finalisers
+    # would remove the parent's folders.
+    global _SPARE, _FINALIZER, _FORKER
+    _INHERITED.append((_SPARE, _FORKER))
+    _SPARE, _FINALIZER, _FORKER = None, None, None
+
+
+#: What a forked process inherited from its parent's pool (never used, never collected).
+_INHERITED: list = []
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)

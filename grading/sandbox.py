@@ -171,25 +171,22 @@ def kernel_argv(
         limits = ["prlimit", f"--cpu={cpu_seconds}", "--nproc=256:256", *data, "--"]
     if not sandbox:
         return limits + kernel
-    prefix = Path(sys.prefix).resolve()
-    base = Path(sys.base_prefix).resolve()
     argv = [
         *("bwrap", "--unshare-all", "--die-with-parent", "--new-session", *SYSTEM_MOUNTS),
         *("--ro-bind", "/etc", "/etc"),
         *("--symlink", "usr/sbin", "/sbin"),
         *("--tmpfs", "/tmp"),
-        *("--ro-bind", str(base), str(base)),
+        *python_mounts(),
     ]
-    if prefix != base:
-        argv += ["--ro-bind", str(prefix), str(prefix)]
-    # The venv's python may be a symlink into the base installation: bind both.
-    venv_python = Path(sys.executable)
-    if venv_python.is_symlink():
-        target = venv_python.resolve().parent
-        if not str(target).startswith((str(base), str(prefix), "/usr")):
-            argv += ["--ro-bind", str(target), str(target)]
     argv += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--clearenv"]
-    env = {
+    for key, value in sandbox_env(workdir, extra_env).items():
+        argv += ["--setenv", key, value]
+    return limits + argv + kernel
+
+
+def sandbox_env(workdir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    """The whole environment of a sandboxed kernel whose folder is ``workdir``."""
+    return {
         **SANDBOX_ENV,
         "HOME": str(workdir),
         "PYTHONPATH": str(workdir),
@@ -198,9 +195,46 @@ def kernel_argv(
         "JUPYTER_RUNTIME_DIR": str(workdir / ".runtime"),
         **(extra_env or {}),
     }
+
+
+def python_mounts() -> list[str]:
+    """bubblewrap arguments binding this Python installation (and its venv) read-only at the same paths."""
+    prefix = Path(sys.prefix).resolve()
+    base = Path(sys.base_prefix).resolve()
+    argv = ["--ro-bind", str(base), str(base)]
+    if prefix != base:
+        argv += ["--ro-bind", str(prefix), str(prefix)]
+    # The venv's python may be a symlink into the base installation: bind both.
+    venv_python = Path(sys.executable)
+    if venv_python.is_symlink():
+        target = venv_python.resolve().parent
+        if not str(target).startswith((str(base), str(prefix), "/usr")):
+            argv += ["--ro-bind", str(target), str(target)]
+    return argv
+
+
+def template_argv(slots: Path, source: str) -> list[str]:
+    """The command that starts a template process (:mod:`grading.template`) for the folders in ``slots``.
+
+    The same sandbox as a kernel's, with the whole ``slots`` folder in place
+    of one submission's (each kernel the template forks hides all but its
+    own) and the root and ``/dev`` read-only, so nothing a kernel writes
+    outside its folder, ``/tmp`` and ``/dev/shm`` (its own tmpfs) outlives it.
+    """
+    home = "/tmp/template"
+    argv = [
+        *("bwrap", "--unshare-all", "--die-with-parent", "--new-session", *SYSTEM_MOUNTS),
+        *("--ro-bind", "/etc", "/etc"),
+        *("--symlink", "usr/sbin", "/sbin"),
+        *("--tmpfs", "/tmp", "--dir", home),
+        *python_mounts(),
+        *("--bind", str(slots), str(slots), "--remount-ro", "/", "--remount-ro", "/dev", "--chdir", home),
+        "--clearenv",
+    ]
+    env = {**SANDBOX_ENV, "HOME": home, "MPLCONFIGDIR": f"{home}/.mpl", "IPYTHONDIR": f"{home}/.ipython"}
     for key, value in env.items():
         argv += ["--setenv", key, value]
-    return limits + argv + kernel
+    return [*argv, str(Path(sys.executable)), "-c", source]
 
 
 def kernel_env(workdir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
@@ -234,10 +268,11 @@ def kernel_manager(
 
     spec_dir = workdir / ".kernels" / "graded"
     spec_dir.mkdir(parents=True, exist_ok=True)
+    argv = kernel_argv(workdir, cpu_seconds, sandbox, extra_env, data_bytes, preload)
     (spec_dir / "kernel.json").write_text(
         json.dumps(
             {
-                "argv": kernel_argv(workdir, cpu_seconds, sandbox, extra_env, data_bytes, preload),
+                "argv": argv,
                 "display_name": "graded",
                 "language": "python",
                 "interrupt_mode": "message",

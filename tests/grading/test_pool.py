@@ -57,21 +57,26 @@ def own_tmp() -> Iterator[Path]:
 
 
 def _scratch_folders(tmp: Path) -> set[Path]:
-    return set(tmp.glob("mlchem-grade-*"))
+    """Submission folders of kernels started one by one, and the slots folders of forking templates."""
+    return set(tmp.glob("mlchem-grade-*")) | set(tmp.glob("mlchem-slots-*"))
 
 
 def _kernels_in(folders: set[Path]) -> list[psutil.Process]:
-    """Living processes whose command line names one of ``folders`` (as bwrap's and the kernel's do)."""
-    names = tuple(str(f) for f in folders)
+    """Living processes whose command line names one of ``folders`` (as bwrap's and the kernel's do).
+
+    A forked kernel's command line is its template's, which names the slots folder: the template's
+    bubblewrap process and every process below it count.
+    """
+    names = tuple(str(f) for f in folders | {f.parent for f in folders if f.parent.name.startswith("mlchem-slots-")})
     found = []
     for proc in psutil.process_iter(["cmdline", "status"]):
         try:
             line = " ".join(proc.info["cmdline"] or [])
             if proc.info["status"] != psutil.STATUS_ZOMBIE and any(n in line for n in names):
-                found.append(proc)
+                found += [proc, *proc.children(recursive=True)]
         except psutil.Error:
             pass
-    return found
+    return [p for p in dict.fromkeys(found) if _alive(p)]
 
 
 @pytest.mark.slow
@@ -144,7 +149,20 @@ LEAVES_TRACES = GOOD + (
     "pathlib.Path(os.environ['HOME'], '.trace').write_text('A')\n"
     "open('utils/trace.py', 'w').write('A = 1')\n"
     "subprocess.Popen(['/bin/sh', '-c', 'sleep 600 # mlchem_pool_trace'], start_new_session=True)\n"
+    # An orphan: its parent exits at once, so it is no longer below the kernel in the process tree.
+    "import sys\nsubprocess.run([sys.executable, '-c', 'import os, time\\nif os.fork() == 0:\\n"
+    "    os.setsid()\\n    time.sleep(600)', 'mlchem_pool_trace'])\n"
     "import builtins\nbuiltins.TRACE = 'A'\n"
+    # What a kernel forked from the template (grading.forking) could try to leave behind.
+    "import numpy, sklearn.linear_model, sys, threading, time\n"
+    "numpy.mean = lambda *a, **k: 'A'\n"
+    "sklearn.linear_model.Ridge.fit = lambda *a, **k: 'A'\n"
+    "sys.modules['mlchem_trace_module'] = sys\n"
+    "os.environ['MLCHEM_TRACE'] = 'A'\n"
+    "threading.Thread(target=time.sleep, args=(600,), name='mlchem_trace_thread').start()\n"
+    "for _path in ('/dev/shm/trace', '/trace.txt', '/dev/trace.txt'):\n"
+    "    try:\n        open(_path, 'w').write('A')\n"
+    "    except OSError:\n        pass\n"
 )
 LOOKS_FOR_TRACES = (
     "import builtins, glob, os\n"
@@ -156,15 +174,33 @@ LOOKS_FOR_TRACES = (
     "    except OSError:\n        pass\n"
     "_seen += ['process'] if any('mlchem_pool_trace' in c for c in _cmdlines) else []\n"
     "_seen += ['builtins'] if hasattr(builtins, 'TRACE') else []\n"
-    "_seen += [p for p in glob.glob('/tmp/mlchem-*') if p != os.getcwd()]\n"
+    "import numpy, sklearn.linear_model, sys, threading\n"
+    "_seen += ['numpy'] if numpy.mean([1, 2]) != 1.5 else []\n"
+    "_seen += ['sklearn'] if sklearn.linear_model.Ridge().fit([[0.0], [1.0]], [0.0, 1.0]) == 'A' else []\n"
+    "_seen += ['sys.modules'] if 'mlchem_trace_module' in sys.modules else []\n"
+    "_seen += ['environment'] if 'MLCHEM_TRACE' in os.environ else []\n"
+    "_seen += ['thread'] if any(t.name == 'mlchem_trace_thread' for t in threading.enumerate()) else []\n"
+    "_seen += [p for p in ('/dev/shm/trace', '/trace.txt', '/dev/trace.txt') if os.path.exists(p)]\n"
+    # A forked kernel's folder is inside its worker's slots folder, which holds nothing else in its view.
+    "_seen += [p for p in glob.glob('/tmp/mlchem-*') + glob.glob('/tmp/mlchem-*/*')"
+    " if p != os.getcwd() and not os.getcwd().startswith(p + os.sep) and not p.startswith(os.getcwd() + os.sep)]\n"
     "print('seen:', _seen)\n"
     "def add(a, b):\n    return a + b + (100 if _seen else 0)\n"
 )
 
 
 @pytest.mark.slow
-def test_nothing_of_one_submission_is_seen_by_the_next(sandbox_works: None, tmp_path: Path) -> None:
+def test_nothing_of_one_submission_is_seen_by_the_next(
+    sandbox_works: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also for kernels forked from a template that has numpy and scikit-learn imported.
+
+    b's kernel is forked before a's code runs (it is the spare launched with a), c's after: had any of
+    a's code run in the template, c would see it.
+    """
     root = make_course(tmp_path / "course", gradebook=True)
+    # The workers are forked from this process and compute nothing of this: the template preloads these.
+    monkeypatch.setattr(pool, "preload_modules", lambda source, root: ("numpy", "sklearn.linear_model"))
     # One worker: b and c get the spares launched while a (then b) ran.
     submit(root, "a_leaves", student_notebook(LEAVES_TRACES))
     submit(root, "b_looks", student_notebook(LOOKS_FOR_TRACES))
@@ -252,7 +288,7 @@ def test_grading_with_the_pool_equals_grading_without(two_runs) -> None:
 
 
 #: A submission's scratch folder, the one thing that differs between two gradings of it.
-SCRATCH = re.compile(r"mlchem-grade-\d+-\w+")
+SCRATCH = re.compile(r"mlchem-(grade-\d+-|slots-\d+-\w+/grade-)\w+")
 
 
 @pytest.mark.slow
