@@ -206,7 +206,7 @@ $(BENCH_STAMP): requirements/bench.txt requirements/base.txt
 benchmark: $(BENCH_STAMP) $(TEST_STAMP) $(DATA_STAMP) ## Speed against references in the same run (featurisers, grading, install, notebooks)
 	$(BENCH_VENV)/bin/python benchmarks/featurise.py
 	$(BENCH_VENV)/bin/python benchmarks/soap_qm9.py
-	$(BIN)/python benchmarks/grading.py
+	$(BIN)/python benchmarks/grading.py --no-fork-too
 	$(BIN)/python benchmarks/bootstrap.py
 	eval "$$($(BIN)/python -m utils.resources)"; $(BIN)/python -m benchmarks.notebook_budget; alone=$$?; \
 	  $(BIN)/python -m benchmarks.notebook_budget --contended && exit $$alone

@@ -18,6 +18,7 @@ Not a test: run it by hand, e.g.::
     .venv/bin/python benchmarks/grading.py --assignment ex03_permutation_importance --n 30
     .venv/bin/python benchmarks/grading.py --assignment ex03_permutation_importance --n 300 --no-stock
     .venv/bin/python benchmarks/grading.py --no-pool-too        # also the pipeline without its kernel pool
+    .venv/bin/python benchmarks/grading.py --no-fork-too        # also with kernels started one by one
 """
 
 from __future__ import annotations
@@ -125,11 +126,23 @@ def grade_stock(course: Path, assignment: str, n: int) -> tuple[Timing, Timing]:
     return Timing("stock nbgrader autograde", autograde, n), Timing("stock autograde + feedback", total, n)
 
 
-def grade_pipeline(course: Path, assignment: str, n: int, workers: int, use_pool: bool) -> Timing:
-    """The course's pipeline (grade, save, feedback), with or without its kernel pool."""
+def grade_pipeline(course: Path, assignment: str, n: int, workers: int, use_pool: bool, fork: bool = True) -> Timing:
+    """The course's pipeline (grade, save, feedback), with or without its kernel pool and forked kernels."""
     start = time.monotonic()
-    summary = grade_assignment(course, assignment, workers=workers, limits=LIMITS, out=io.StringIO(), use_pool=use_pool)
-    label = "this pipeline (grade + feedback)" if use_pool else "this pipeline, no kernel pool"
+    before = os.environ.get("MLCHEM_FORK_KERNELS")
+    os.environ["MLCHEM_FORK_KERNELS"] = "1" if fork else "0"  # read by the workers (grading.pool)
+    try:
+        summary = grade_assignment(
+            course, assignment, workers=workers, limits=LIMITS, out=io.StringIO(), use_pool=use_pool
+        )
+    finally:
+        os.environ.pop("MLCHEM_FORK_KERNELS")
+        if before is not None:
+            os.environ["MLCHEM_FORK_KERNELS"] = before
+    if not use_pool:
+        label = "this pipeline, no kernel pool"
+    else:
+        label = "this pipeline (grade + feedback)" if fork else "this pipeline, kernels not forked"
     return Timing(label, time.monotonic() - start, n, summary)
 
 
@@ -140,10 +153,13 @@ def report(assignment: str, timings: list[Timing], workers: int, class_size: int
     print(f"  {'':36} {'per submission':>15} {'total':>9}")
     for t in timings:
         print(f"  {t.label:36} {t.per_submission:13.2f} s {t.seconds:8.1f} s")
-    ours = next(t for t in timings if t.summary is not None)
+    ours = next(t for t in timings if t.label == "this pipeline (grade + feedback)")
     stock = [t for t in timings if t.label == "stock autograde + feedback"]
     if stock:
         print(f"  ratio (stock autograde + feedback) / pipeline: {stock[0].seconds / ours.seconds:.2f}x")
+    unforked = [t for t in timings if t.label == "this pipeline, kernels not forked"]
+    if unforked:
+        print(f"  ratio (kernels not forked) / pipeline: {unforked[0].seconds / ours.seconds:.2f}x")
     for t in timings:
         if t.summary is not None:
             print(f"  '{t.label}':")
@@ -174,6 +190,9 @@ def bench(assignment: str, args: argparse.Namespace, tmp: Path) -> None:
     if args.no_pool_too:
         course = make_course(tmp / assignment / "no-pool", assignment, subs)
         timings.append(grade_pipeline(course, assignment, args.n, args.workers, use_pool=False))
+    if args.no_fork_too:
+        course = make_course(tmp / assignment / "no-fork", assignment, subs)
+        timings.append(grade_pipeline(course, assignment, args.n, args.workers, use_pool=True, fork=False))
     course = make_course(tmp / assignment / "ours", assignment, subs)
     ours = grade_pipeline(course, assignment, args.n, args.workers, use_pool=True)
     timings.append(ours)
@@ -193,6 +212,9 @@ def main() -> None:
     parser.add_argument("--class-size", type=int, default=300, help="class size to project the time for (default 300)")
     parser.add_argument("--no-stock", action="store_true", help="skip stock nbgrader (e.g. for --n 300)")
     parser.add_argument("--no-pool-too", action="store_true", help="also time the pipeline without its kernel pool")
+    parser.add_argument(
+        "--no-fork-too", action="store_true", help="also time the pipeline with kernels started one by one, not forked"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mlchem-bench-") as tmp:
         for assignment in args.assignment or ASSIGNMENTS:

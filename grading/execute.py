@@ -93,6 +93,8 @@ class _CappedClient(NotebookClient):
     cap: int = 256 * 1024
     grace: float = 5.0
     interrupted: bool = False
+    #: The execute reply of the last cell run (its status says whether the cell raised).
+    last_reply: dict[str, Any] | None = None
 
     async def _async_poll_for_reply(
         self,
@@ -103,7 +105,9 @@ class _CappedClient(NotebookClient):
         task_poll_kernel_alive: Any,
     ) -> dict[str, Any]:
         self._pending_msg_id = msg_id
-        return await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive)
+        reply = await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive)
+        self.last_reply = reply
+        return reply
 
     async def _async_handle_timeout(self, timeout: int, cell: NotebookNode | None = None) -> dict[str, Any]:
         """Interrupt the running cell; return its reply, or raise if it does not stop in time."""
@@ -424,7 +428,21 @@ def _execute_part(client: _CappedClient, cell: NotebookNode, index: int, part: s
     scratch = nbformat.v4.new_code_cell(source)
     scratch.metadata = cell.metadata
     try:
+        client.last_reply = None
         client.execute_cell(scratch, index)
+        # A cell that flooded its output can end (with an error) before its output stream has been
+        # read to the end: the error then arrives after nbclient stopped waiting for output. The
+        # reply says the cell failed all the same, and a failed cell must never count as passed.
+        content = (client.last_reply or {}).get("content", {})
+        if content.get("status") == "error" and not any(o.get("output_type") == "error" for o in scratch.outputs):
+            scratch.outputs.append(
+                nbformat.v4.new_output(
+                    "error",
+                    ename=str(content.get("ename", "Error")),
+                    evalue=str(content.get("evalue", "")),
+                    traceback=[str(line) for line in content.get("traceback", [])][:50],
+                )
+            )
     finally:
         client.nb.cells[index] = cell  # nbclient puts the executed cell object in its place
         if part == "hidden":

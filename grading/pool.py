@@ -5,11 +5,14 @@
 
 Starting a sandboxed kernel and importing the course's packages in it
 (numpy, scikit-learn, RDKit, matplotlib) takes about as long as the cells of
-a short exercise. A grading worker therefore keeps one *spare*: a fresh
-scratch folder prepared as :func:`grading.sandbox.prepare` prepares every
-submission's folder, with a kernel launched in it that imports the packages
-the assignment uses (:func:`preload_modules`) while the worker is busy with
-the current submission.
+a short exercise. A grading worker therefore pays the imports once: its
+kernels are forked from a template process that has imported the packages
+the assignment uses (:func:`preload_modules`; :mod:`grading.forking`), each
+in a folder of the worker's *slots* folder. And it keeps one *spare*: a
+fresh folder prepared as :func:`grading.sandbox.prepare` prepares every
+submission's folder, with a kernel launched in it while the worker is busy
+with the current submission. Where kernels cannot be forked, each is started
+by bubblewrap and imports the packages itself.
 
 Isolation is the same as without a spare:
 

@@ -199,3 +199,34 @@ def test_without_sandbox_grading_works_and_says_so(tmp_path: Path) -> None:
     text = report.getvalue()
     assert "WARNING: grading ran WITHOUT these protections" in text
     assert "filesystem isolation (bubblewrap)" in text and "no network" in text
+
+
+@pytest.mark.slow
+def test_a_failing_cell_fails_even_if_its_error_arrives_after_the_output_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Flooding the output delays a test's error past nbclient's wait for output; the reply still fails it.
+
+    The wait is made zero here (a flood of many megabytes did the same under load): the error
+    message is then read after the grader stopped listening, and only the execute reply says the
+    cell raised.
+    """
+    from grading.execute import _CappedClient
+    from tests.grading.course import make_course, student_notebook
+
+    monkeypatch.setattr(_CappedClient, "iopub_timeout", 0)  # the workers are forked: they inherit it
+    root = make_course(tmp_path / "course", gradebook=True)
+    submit(
+        root,
+        "floods",
+        student_notebook("def add(a, b):\n    [print('y' * 1_000_000) for _ in range(100)]\n    return a - b\n"),
+    )
+    submit(
+        root,
+        "correct",
+        student_notebook("def add(a, b):\n    [print('y' * 1_000_000) for _ in range(100)]\n    return a + b\n"),
+    )
+    limits = Limits(cell_timeout=20, notebook_timeout=60)
+    summary = grade_assignment(root, "toy", workers=1, limits=limits, out=open("/dev/null", "w"))
+    scores = {r["student_id"]: float(r["score"]) for r in summary.rows}
+    assert scores == {"floods": 0.0, "correct": 3.0}, summary.rows
